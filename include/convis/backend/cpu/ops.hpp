@@ -1,0 +1,423 @@
+#pragma once
+// ops<cpu>: the op set on the host, through Eigen.
+//
+// Convolutions are im2col + GEMM. Across a batch the images are spread over OpenMP threads, each
+// with its own column buffer, and Eigen's GEMM runs single-threaded inside (Eigen does not nest
+// its own parallelism); a single image instead lets Eigen's GEMM use every thread.
+// Parameter gradients are accumulated per thread and summed once, so no atomics are needed and the
+// result does not depend on scheduling beyond floating-point summation order.
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "../../core/op_desc.hpp"
+#include "../../core/policy.hpp"
+
+namespace convis {
+
+namespace cpu_detail {
+inline int max_threads() {
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+inline int thread_id() {
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+template <class T>
+using MatR = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <class T>
+using VecR = Eigen::Matrix<T, 1, Eigen::Dynamic>;
+}  // namespace cpu_detail
+
+/// Per-thread scratch on the host: column buffers and gradient accumulators, grown on demand and
+/// kept for the model's lifetime.
+template <class T>
+struct scratch<cpu, T> {
+    std::vector<host_buffer<T>> columns;
+    std::vector<host_buffer<T>> accum;
+
+    T* column(int thread, std::size_t n) { return grow(columns, thread, n); }
+    T* accumulator(int thread, std::size_t n) { return grow(accum, thread, n); }
+
+private:
+    static T* grow(std::vector<host_buffer<T>>& v, int thread, std::size_t n) {
+        if (v.size() <= std::size_t(thread)) v.resize(thread + 1);
+        v[thread].resize(n);
+        return v[thread].data();
+    }
+};
+
+template <>
+struct ops<cpu> {
+    // ---- memory ----------------------------------------------------------------------------
+    /// Host to policy memory and back; on the CPU both are plain copies.
+    template <class T>
+    static void upload(std::size_t n, const T* host, T* mine) { copy(n, host, mine); }
+    template <class T>
+    static void download(std::size_t n, const T* mine, T* host) { copy(n, mine, host); }
+
+    // ---- element-wise ----------------------------------------------------------------------
+    template <class T>
+    static void copy(std::size_t n, const T* x, T* y) {
+        if (x != y) std::memcpy(y, x, n * sizeof(T));
+    }
+    template <class T>
+    static void relu_forward(std::size_t n, const T* x, T* y) {
+        Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>> X(x, Eigen::Index(n));
+        Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> Y(y, Eigen::Index(n));
+        Y = X.max(T(0));
+    }
+    /// gx = gy where y > 0.
+    template <class T>
+    static void relu_backward(std::size_t n, const T* y, const T* gy, T* gx) {
+        for (std::size_t i = 0; i < n; ++i) gx[i] = y[i] > T(0) ? gy[i] : T(0);
+    }
+    template <class T>
+    static void multiply(std::size_t n, const T* a, const T* b, T* out) {
+        for (std::size_t i = 0; i < n; ++i) out[i] = a[i] * b[i];
+    }
+
+    /// Dropout with a counter-based generator: element i of call `call` is kept iff
+    /// u(seed, call, i) >= p, so masks are reproducible and independent of threading.
+    template <class T>
+    static void dropout_forward(std::size_t n, double p, std::uint64_t seed, std::uint64_t call,
+                                const T* x, T* y, T* mask) {
+        const T keep_scale = T(1.0 / (1.0 - p));
+        const std::uint64_t stream = mix(seed ^ mix(call + 0x9e3779b97f4a7c15ull));
+#pragma omp parallel for schedule(static) if (n > 65536)
+        for (std::int64_t i = 0; i < std::int64_t(n); ++i) {
+            const double u = double(mix(stream + std::uint64_t(i)) >> 11) * 0x1.0p-53;
+            mask[i] = u >= p ? keep_scale : T(0);
+            y[i] = x[i] * mask[i];
+        }
+    }
+
+    // ---- convolution -----------------------------------------------------------------------
+    template <class T>
+    static void conv2d_forward(const conv2d_desc& d, const T* x, const T* w, const T* b, T* y,
+                               scratch<cpu, T>& work) {
+        using namespace cpu_detail;
+        const std::size_t ckk = std::size_t(d.in_c) * d.kernel * d.kernel;
+        const std::size_t ohw = std::size_t(d.out_h) * d.out_w;
+        const std::size_t in_size = std::size_t(d.in_c) * d.in_h * d.in_w;
+        const bool direct = is_pointwise(d);
+        if (!direct)
+            for (int t = 0; t < max_threads(); ++t) work.column(t, ckk * ohw);
+        Eigen::Map<const MatR<T>> W(w, d.out_c, Eigen::Index(ckk));
+        Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>> B(b, d.out_c);
+#pragma omp parallel for schedule(dynamic, 1) if (d.batch > 1)
+        for (int n = 0; n < d.batch; ++n) {
+            const T* xn = x + n * in_size;
+            const T* cols = xn;
+            if (!direct) {
+                T* c = work.columns[thread_id()].data();
+                im2col(d, xn, c);
+                cols = c;
+            }
+            Eigen::Map<const MatR<T>> C(cols, Eigen::Index(ckk), Eigen::Index(ohw));
+            Eigen::Map<MatR<T>> Y(y + n * d.out_c * ohw, d.out_c, Eigen::Index(ohw));
+            Y.noalias() = W * C;
+            Y.colwise() += B;
+        }
+    }
+
+    /// gw, gb accumulate; gx (if not null) is overwritten.
+    template <class T>
+    static void conv2d_backward(const conv2d_desc& d, const T* x, const T* w, const T* gy, T* gx,
+                                T* gw, T* gb, scratch<cpu, T>& work) {
+        using namespace cpu_detail;
+        const std::size_t ckk = std::size_t(d.in_c) * d.kernel * d.kernel;
+        const std::size_t ohw = std::size_t(d.out_h) * d.out_w;
+        const std::size_t in_size = std::size_t(d.in_c) * d.in_h * d.in_w;
+        const std::size_t wsize = std::size_t(d.out_c) * ckk;
+        const bool direct = is_pointwise(d);
+        const int threads = d.batch > 1 ? std::min(max_threads(), d.batch) : 1;
+        for (int t = 0; t < threads; ++t) {
+            // Two column buffers per thread: the input's columns and the columns' gradient.
+            work.column(t, 2 * ckk * ohw);
+            std::fill_n(work.accumulator(t, wsize + d.out_c), wsize + d.out_c, T(0));
+        }
+        Eigen::Map<const MatR<T>> W(w, d.out_c, Eigen::Index(ckk));
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+        for (int n = 0; n < d.batch; ++n) {
+            const int t = thread_id();
+            T* buf = work.columns[t].data();
+            const T* xn = x + n * in_size;
+            const T* cols = xn;
+            if (!direct) {
+                im2col(d, xn, buf);
+                cols = buf;
+            }
+            Eigen::Map<const MatR<T>> C(cols, Eigen::Index(ckk), Eigen::Index(ohw));
+            Eigen::Map<const MatR<T>> GY(gy + n * d.out_c * ohw, d.out_c, Eigen::Index(ohw));
+            Eigen::Map<MatR<T>> GW(work.accum[t].data(), d.out_c, Eigen::Index(ckk));
+            Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>> GB(work.accum[t].data() + wsize, d.out_c);
+            GW.noalias() += GY * C.transpose();
+            GB += GY.rowwise().sum();
+            if (gx) {
+                T* gxn = gx + n * in_size;
+                if (direct) {
+                    Eigen::Map<MatR<T>> GX(gxn, Eigen::Index(ckk), Eigen::Index(ohw));
+                    GX.noalias() = W.transpose() * GY;
+                } else {
+                    T* gcols = buf + ckk * ohw;
+                    Eigen::Map<MatR<T>> GC(gcols, Eigen::Index(ckk), Eigen::Index(ohw));
+                    GC.noalias() = W.transpose() * GY;
+                    col2im(d, gcols, gxn);
+                }
+            }
+        }
+        for (int t = 0; t < threads; ++t) {
+            const T* acc = work.accum[t].data();
+            for (std::size_t i = 0; i < wsize; ++i) gw[i] += acc[i];
+            for (int o = 0; o < d.out_c; ++o) gb[o] += acc[wsize + o];
+        }
+    }
+
+    // ---- pooling ---------------------------------------------------------------------------
+    /// Windows are clipped to the input; ties go to the first maximum in scan order and NaN
+    /// wins, as in PyTorch.
+    template <class T>
+    static void maxpool_forward(const pool2d_desc& d, const T* x, T* y, std::int32_t* switches) {
+        const std::int64_t planes = std::int64_t(d.batch) * d.channels;
+        const std::size_t in_plane = std::size_t(d.in_h) * d.in_w;
+        const std::size_t out_plane = std::size_t(d.out_h) * d.out_w;
+#pragma omp parallel for schedule(static)
+        for (std::int64_t pl = 0; pl < planes; ++pl) {
+            const T* xp = x + pl * in_plane;
+            T* yp = y + pl * out_plane;
+            std::int32_t* sp = switches + pl * out_plane;
+            for (int oh = 0; oh < d.out_h; ++oh) {
+                const int h0 = std::max(oh * d.stride - d.pad, 0);
+                const int h1 = std::min(oh * d.stride - d.pad + d.kernel, d.in_h);
+                for (int ow = 0; ow < d.out_w; ++ow) {
+                    const int w0 = std::max(ow * d.stride - d.pad, 0);
+                    const int w1 = std::min(ow * d.stride - d.pad + d.kernel, d.in_w);
+                    T best = -std::numeric_limits<T>::infinity();
+                    std::int32_t at = h0 * d.in_w + w0;
+                    for (int h = h0; h < h1; ++h)
+                        for (int w = w0; w < w1; ++w) {
+                            const T v = xp[h * d.in_w + w];
+                            if (v > best || std::isnan(v)) {
+                                best = v;
+                                at = h * d.in_w + w;
+                            }
+                        }
+                    yp[oh * d.out_w + ow] = best;
+                    sp[oh * d.out_w + ow] = at;
+                }
+            }
+        }
+    }
+    /// Routes each output's gradient to its switch; overlapping windows add.
+    template <class T>
+    static void maxpool_backward(const pool2d_desc& d, const T* gy, const std::int32_t* switches, T* gx) {
+        const std::int64_t planes = std::int64_t(d.batch) * d.channels;
+        const std::size_t in_plane = std::size_t(d.in_h) * d.in_w;
+        const std::size_t out_plane = std::size_t(d.out_h) * d.out_w;
+#pragma omp parallel for schedule(static)
+        for (std::int64_t pl = 0; pl < planes; ++pl) {
+            T* gp = gx + pl * in_plane;
+            std::fill_n(gp, in_plane, T(0));
+            const T* g = gy + pl * out_plane;
+            const std::int32_t* s = switches + pl * out_plane;
+            for (std::size_t o = 0; o < out_plane; ++o) gp[s[o]] += g[o];
+        }
+    }
+
+    // ---- local response normalisation ------------------------------------------------------
+    /// scale_c = k + alpha/size * sum of x^2 over channels [c - size/2, c + (size-1)/2];
+    /// y = x * scale^-beta.
+    template <class T>
+    static void lrn_forward(const lrn_desc& d, const T* x, T* y, T* scale) {
+        using Arr = Eigen::Array<T, Eigen::Dynamic, 1>;
+        const std::int64_t planes = std::int64_t(d.batch) * d.channels;
+        const T coeff = T(d.alpha / d.size);
+#pragma omp parallel for schedule(static)
+        for (std::int64_t pl = 0; pl < planes; ++pl) {
+            const int n = int(pl / d.channels), c = int(pl % d.channels);
+            const std::size_t base = std::size_t(n) * d.channels * d.plane;
+            Eigen::Map<Arr> S(scale + pl * d.plane, d.plane);
+            S.setZero();
+            const int lo = std::max(c - d.size / 2, 0), hi = std::min(c + (d.size - 1) / 2, d.channels - 1);
+            for (int j = lo; j <= hi; ++j) {
+                Eigen::Map<const Arr> X(x + base + std::size_t(j) * d.plane, d.plane);
+                S += X.square();
+            }
+            S = S * coeff + T(d.k);
+            Eigen::Map<const Arr> X(x + pl * d.plane, d.plane);
+            Eigen::Map<Arr> Y(y + pl * d.plane, d.plane);
+            Y = X * (S.log() * T(-d.beta)).exp();
+        }
+    }
+    /// gx_c = gy_c scale_c^-beta - (2 alpha beta / size) x_c sum_{j : c in window(j)} gy_j y_j / scale_j
+    template <class T>
+    static void lrn_backward(const lrn_desc& d, const T* x, const T* y, const T* scale, const T* gy, T* gx) {
+        using Arr = Eigen::Array<T, Eigen::Dynamic, 1>;
+        const T coeff = T(2.0 * d.alpha * d.beta / d.size);
+#pragma omp parallel for schedule(static)
+        for (int n = 0; n < d.batch; ++n) {
+            const std::size_t base = std::size_t(n) * d.channels * d.plane;
+            Arr acc(d.plane);
+            for (int c = 0; c < d.channels; ++c) {
+                // c lies in window(j) for j in [c - (size-1)/2, c + size/2].
+                acc.setZero();
+                const int lo = std::max(c - (d.size - 1) / 2, 0), hi = std::min(c + d.size / 2, d.channels - 1);
+                for (int j = lo; j <= hi; ++j) {
+                    const std::size_t o = base + std::size_t(j) * d.plane;
+                    acc += Eigen::Map<const Arr>(gy + o, d.plane) * Eigen::Map<const Arr>(y + o, d.plane) /
+                           Eigen::Map<const Arr>(scale + o, d.plane);
+                }
+                const std::size_t o = base + std::size_t(c) * d.plane;
+                Eigen::Map<const Arr> S(scale + o, d.plane), X(x + o, d.plane), GY(gy + o, d.plane);
+                Eigen::Map<Arr>(gx + o, d.plane) = GY * (S.log() * T(-d.beta)).exp() - coeff * X * acc;
+            }
+        }
+    }
+
+    // ---- fully connected -------------------------------------------------------------------
+    /// y = x W^T + b. For small batches the output features are split across threads, since a
+    /// matrix-vector product is not parallelised by Eigen.
+    template <class T>
+    static void linear_forward(const linear_desc& d, const T* x, const T* w, const T* b, T* y) {
+        using namespace cpu_detail;
+        Eigen::Map<const MatR<T>> X(x, d.batch, d.in), W(w, d.out, d.in);
+        Eigen::Map<MatR<T>> Y(y, d.batch, d.out);
+        Eigen::Map<const VecR<T>> B(b, d.out);
+        const int threads = max_threads();
+        if (d.batch <= 8 && threads > 1) {
+            const int chunk = (d.out + threads - 1) / threads;
+#pragma omp parallel for schedule(static) num_threads(threads)
+            for (int t = 0; t < threads; ++t) {
+                const int o0 = t * chunk, cnt = std::min(chunk, d.out - o0);
+                if (cnt <= 0) continue;
+                Y.middleCols(o0, cnt).noalias() = X * W.middleRows(o0, cnt).transpose();
+            }
+        } else {
+            Y.noalias() = X * W.transpose();
+        }
+        Y.rowwise() += B;
+    }
+    /// gx = gy W (if gx), gW += gy^T x, gb += column sums of gy.
+    template <class T>
+    static void linear_backward(const linear_desc& d, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb) {
+        using namespace cpu_detail;
+        Eigen::Map<const MatR<T>> X(x, d.batch, d.in), W(w, d.out, d.in), GY(gy, d.batch, d.out);
+        Eigen::Map<MatR<T>> GW(gw, d.out, d.in);
+        Eigen::Map<VecR<T>> GB(gb, d.out);
+        GW.noalias() += GY.transpose() * X;
+        GB += GY.colwise().sum();
+        if (gx) {
+            Eigen::Map<MatR<T>> GX(gx, d.batch, d.in);
+            GX.noalias() = GY * W;
+        }
+    }
+
+    // ---- softmax ---------------------------------------------------------------------------
+    template <class T>
+    static void softmax_forward(int rows, int cols, const T* x, T* y) {
+        for (int r = 0; r < rows; ++r) {
+            const T* xr = x + std::size_t(r) * cols;
+            T* yr = y + std::size_t(r) * cols;
+            const T m = *std::max_element(xr, xr + cols);
+            T sum = 0;
+            for (int i = 0; i < cols; ++i) sum += (yr[i] = std::exp(xr[i] - m));
+            for (int i = 0; i < cols; ++i) yr[i] /= sum;
+        }
+    }
+    template <class T>
+    static void softmax_backward(int rows, int cols, const T* y, const T* gy, T* gx) {
+        for (int r = 0; r < rows; ++r) {
+            const std::size_t o = std::size_t(r) * cols;
+            T dot = 0;
+            for (int i = 0; i < cols; ++i) dot += gy[o + i] * y[o + i];
+            for (int i = 0; i < cols; ++i) gx[o + i] = y[o + i] * (gy[o + i] - dot);
+        }
+    }
+
+private:
+    static std::uint64_t mix(std::uint64_t z) {  // splitmix64's finaliser
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+        return z ^ (z >> 31);
+    }
+    static bool is_pointwise(const conv2d_desc& d) { return d.kernel == 1 && d.stride == 1 && d.pad == 0; }
+
+    /// The output columns ow whose input column ow*stride - pad + kw lies inside [0, in_w).
+    static void valid_range(int kw, const conv2d_desc& d, int& lo, int& hi) {
+        const int off = kw - d.pad;  // iw = ow*stride + off
+        lo = off >= 0 ? 0 : (-off + d.stride - 1) / d.stride;
+        hi = d.in_w - off <= 0 ? 0 : (d.in_w - off - 1) / d.stride + 1;
+        lo = std::min(lo, d.out_w);
+        hi = std::clamp(hi, lo, d.out_w);
+    }
+
+    /// cols[(c*K + kh)*K + kw][oh*OW + ow] = x[c][oh*S - P + kh][ow*S - P + kw], zero outside.
+    template <class T>
+    static void im2col(const conv2d_desc& d, const T* x, T* cols) {
+        const int K = d.kernel, S = d.stride, OW = d.out_w;
+        const std::size_t ohw = std::size_t(d.out_h) * OW;
+        for (int c = 0; c < d.in_c; ++c)
+            for (int kh = 0; kh < K; ++kh)
+                for (int kw = 0; kw < K; ++kw) {
+                    T* dst = cols + (std::size_t(c * K + kh) * K + kw) * ohw;
+                    int lo, hi;
+                    valid_range(kw, d, lo, hi);
+                    const int off = kw - d.pad;
+                    for (int oh = 0; oh < d.out_h; ++oh) {
+                        T* row = dst + std::size_t(oh) * OW;
+                        const int ih = oh * S - d.pad + kh;
+                        if (ih < 0 || ih >= d.in_h) {
+                            std::fill_n(row, OW, T(0));
+                            continue;
+                        }
+                        const T* src = x + (std::size_t(c) * d.in_h + ih) * d.in_w + off;
+                        std::fill_n(row, lo, T(0));
+                        if (S == 1)
+                            std::memcpy(row + lo, src + lo, std::size_t(hi - lo) * sizeof(T));
+                        else
+                            for (int ow = lo; ow < hi; ++ow) row[ow] = src[ow * S];
+                        std::fill(row + hi, row + OW, T(0));
+                    }
+                }
+    }
+    /// The adjoint of im2col: x (overwritten) = sum of the columns back at their positions.
+    template <class T>
+    static void col2im(const conv2d_desc& d, const T* cols, T* x) {
+        const int K = d.kernel, S = d.stride, OW = d.out_w;
+        const std::size_t ohw = std::size_t(d.out_h) * OW;
+        std::fill_n(x, std::size_t(d.in_c) * d.in_h * d.in_w, T(0));
+        for (int c = 0; c < d.in_c; ++c)
+            for (int kh = 0; kh < K; ++kh)
+                for (int kw = 0; kw < K; ++kw) {
+                    const T* src = cols + (std::size_t(c * K + kh) * K + kw) * ohw;
+                    int lo, hi;
+                    valid_range(kw, d, lo, hi);
+                    const int off = kw - d.pad;
+                    for (int oh = 0; oh < d.out_h; ++oh) {
+                        const int ih = oh * S - d.pad + kh;
+                        if (ih < 0 || ih >= d.in_h) continue;
+                        const T* row = src + std::size_t(oh) * OW;
+                        T* dst = x + (std::size_t(c) * d.in_h + ih) * d.in_w + off;
+                        for (int ow = lo; ow < hi; ++ow) dst[ow * S] += row[ow];
+                    }
+                }
+    }
+};
+
+}  // namespace convis

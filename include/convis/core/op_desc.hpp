@@ -1,0 +1,32 @@
+#pragma once
+// Run-time descriptions of each op's geometry. Layers fill them from their compile-time shapes;
+// backends read them. Plain ints: a backend is free to copy them into device descriptors.
+namespace convis {
+
+struct conv2d_desc {
+    int batch;
+    int in_c, in_h, in_w;
+    int out_c, out_h, out_w;
+    int kernel, stride, pad;
+};
+
+struct pool2d_desc {
+    int batch;
+    int channels, in_h, in_w;
+    int out_h, out_w;
+    int kernel, stride, pad;
+};
+
+struct lrn_desc {
+    int batch;
+    int channels, plane;  ///< plane = H * W
+    int size;
+    double alpha, beta, k;
+};
+
+struct linear_desc {
+    int batch;
+    int in, out;
+};
+
+}  // namespace convis

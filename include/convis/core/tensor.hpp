@@ -1,0 +1,110 @@
+#pragma once
+// Tensor<S, T>: a batch of samples of compile-time shape S = Shape<C,H,W>, stored NCHW on the host.
+#include <cstddef>
+#include <span>
+#include <string>
+#include <type_traits>
+
+#include "buffer.hpp"
+#include "error.hpp"
+#include "shape.hpp"
+
+namespace convis {
+
+/// A non-owning view of a batch of samples of shape S (const T for read-only).
+template <shape S, class T = float>
+class TensorView {
+public:
+    using shape_type = S;
+    using value_type = T;
+    static constexpr int channels = S::channels;
+    static constexpr int height = S::height;
+    static constexpr int width = S::width;
+    static constexpr std::size_t sample_size = S::size;
+
+    TensorView() = default;
+    TensorView(T* data, int batch) : data_(data), batch_(batch) {}
+    template <class U>
+        requires std::is_same_v<const U, T>
+    TensorView(TensorView<S, U> v) : data_(v.data()), batch_(v.batch()) {}
+
+    int batch() const { return batch_; }
+    std::size_t size() const { return std::size_t(batch_) * sample_size; }
+    T* data() const { return data_; }
+    T* sample(int n) const { return data_ + std::size_t(n) * sample_size; }
+    std::span<T> values() const { return {data_, size()}; }
+    T& operator()(int n, int c, int h, int w) const {
+        return data_[((std::size_t(n) * channels + c) * height + h) * width + w];
+    }
+    T& operator()(int n, int f) const { return data_[std::size_t(n) * sample_size + f]; }
+
+private:
+    T* data_ = nullptr;
+    int batch_ = 0;
+};
+
+template <shape S, class T = float>
+class Tensor {
+public:
+    using shape_type = S;
+    using value_type = T;
+    static constexpr int channels = S::channels;
+    static constexpr int height = S::height;
+    static constexpr int width = S::width;
+    static constexpr std::size_t sample_size = S::size;
+
+    Tensor() = default;
+    /// A batch of `batch` samples, zero-filled.
+    explicit Tensor(int batch) {
+        resize(batch);
+        buf_.fill(T(0));
+    }
+    /// A batch copied from `values`, whose size must be a whole number of samples.
+    static Tensor from(std::span<const T> values) {
+        if (values.size() % sample_size != 0)
+            throw error("Tensor::from: " + std::to_string(values.size()) +
+                        " values is not a whole number of samples of " +
+                        std::to_string(sample_size));
+        Tensor t;
+        t.resize(int(values.size() / sample_size));
+        for (std::size_t i = 0; i < values.size(); ++i) t.buf_[i] = values[i];
+        return t;
+    }
+
+    /// Changes the batch size; keeps memory when shrinking. New elements are uninitialised.
+    void resize(int batch) {
+        if (batch < 0) throw error("Tensor: negative batch size " + std::to_string(batch));
+        batch_ = batch;
+        buf_.resize(std::size_t(batch) * sample_size);
+    }
+
+    int batch() const { return batch_; }
+    std::size_t size() const { return buf_.size(); }
+    T* data() { return buf_.data(); }
+    const T* data() const { return buf_.data(); }
+    T* sample(int n) { return buf_.data() + std::size_t(n) * sample_size; }
+    const T* sample(int n) const { return buf_.data() + std::size_t(n) * sample_size; }
+    std::span<T> values() { return {buf_.data(), buf_.size()}; }
+    std::span<const T> values() const { return {buf_.data(), buf_.size()}; }
+    void fill(T v) { buf_.fill(v); }
+
+    TensorView<S, T> view() { return {buf_.data(), batch_}; }
+    TensorView<S, const T> view() const { return {buf_.data(), batch_}; }
+    operator TensorView<S, T>() { return view(); }
+    operator TensorView<S, const T>() const { return view(); }
+
+    T& operator()(int n, int c, int h, int w) { return buf_[index(n, c, h, w)]; }
+    const T& operator()(int n, int c, int h, int w) const { return buf_[index(n, c, h, w)]; }
+    /// Flat access for feature vectors: element f of sample n.
+    T& operator()(int n, int f) { return buf_[std::size_t(n) * sample_size + f]; }
+    const T& operator()(int n, int f) const { return buf_[std::size_t(n) * sample_size + f]; }
+
+private:
+    static std::size_t index(int n, int c, int h, int w) {
+        return ((std::size_t(n) * channels + c) * height + h) * width + w;
+    }
+    host_buffer<T> buf_;
+    int batch_ = 0;
+};
+
+}  // namespace convis

@@ -1,0 +1,45 @@
+#pragma once
+// Linear<In, Out>: PyTorch's nn.Linear(In, Out); y = x W^T + b, W is [Out, In].
+// Reads any input of In elements per sample (a C×H×W input is read in NCHW order, as after Flatten).
+#include "layer.hpp"
+
+namespace convis {
+
+template <int In, int Out>
+struct Linear {
+    static_assert(In > 0 && Out > 0, "Linear: feature counts must be positive");
+    static constexpr std::string_view kind = "Linear";
+    static constexpr int in_features = In, out_features = Out;
+
+    template <class S>
+    using output = Features<Out>;
+
+    template <int I, class S>
+    static constexpr bool fits() {
+        return require_fit<S::size == std::size_t(In), at_layer<I>, Linear, expects_features<In>,
+                           but_input_has_features<int(S::size)>>();
+    }
+    template <class S>
+    static constexpr std::array<param_spec, 2> params() {
+        return {{{"weight", 2, {Out, In, 0, 0}, std::size_t(Out) * In, In, false},
+                 {"bias", 1, {Out, 0, 0, 0}, std::size_t(Out), In, true}}};
+    }
+    template <class S>
+    static constexpr receptive_field field(receptive_field rf) {
+        rf.global = true;
+        return rf;
+    }
+
+    template <class S, class T, class P>
+    void forward(const forward_args<T, P>& a, no_state&) const {
+        ops<P>::linear_forward(linear_desc{a.batch, In, Out}, a.x, a.params,
+                               a.params + std::size_t(Out) * In, a.y);
+    }
+    template <class S, class T, class P>
+    void backward(const backward_args<T, P>& a, no_state&) const {
+        ops<P>::linear_backward(linear_desc{a.batch, In, Out}, a.x, a.params, a.gy, a.gx, a.grads,
+                                a.grads + std::size_t(Out) * In);
+    }
+};
+
+}  // namespace convis

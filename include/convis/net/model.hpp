@@ -1,0 +1,208 @@
+#pragma once
+// Model<Net, Policy, T>: a network's parameters, activations and scratch on one policy.
+//
+// All parameters live in one contiguous buffer, with a view per layer, so that one call can
+// update, save or all-reduce them; gradients mirror that layout. Activations of every layer are
+// kept after a forward (they are the trace the deconvnet and the analyses read), sized from the
+// compile-time shapes and the batch, allocated once and reused.
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "../core/error.hpp"
+#include "../core/fixed_string.hpp"
+#include "../core/parameter.hpp"
+#include "../core/policy.hpp"
+#include "../core/tensor.hpp"
+#include "sequential.hpp"
+
+namespace convis {
+
+template <network Net, class Policy = cpu, class T = float>
+class Model {
+public:
+    using net_type = Net;
+    using policy_type = Policy;
+    using value_type = T;
+    using input_shape = typename Net::input_shape;
+    using output_shape = typename Net::output_shape;
+    static constexpr int depth = Net::size;
+    template <int I>
+    using shape_after = typename Net::template shape_after<I>;
+    template <int I>
+    using shape_before = typename Net::template shape_before<I>;
+
+    Model() : params_(Net::parameter_count), grads_(Net::parameter_count) {
+        params_.fill(T(0));
+        grads_.fill(T(0));
+        seed(0);
+    }
+
+    // ---- parameters ------------------------------------------------------------------------
+    std::span<T> parameters() { return {params_.data(), params_.size()}; }
+    std::span<const T> parameters() const { return {params_.data(), params_.size()}; }
+    std::span<T> gradients() { return {grads_.data(), grads_.size()}; }
+    std::span<const T> gradients() const { return {grads_.data(), grads_.size()}; }
+    void zero_grad() { grads_.fill(T(0)); }
+
+    /// Every parameter tensor with its PyTorch name ("conv1.weight"), shape and storage, in
+    /// layer order.
+    std::vector<parameter_ref<T>> parameter_list() {
+        std::vector<parameter_ref<T>> out;
+        Net::for_each_index([&](auto i) {
+            constexpr int I = decltype(i)::value;
+            std::size_t off = Net::template parameter_offset<I>();
+            for (const param_spec& p : Net::template params<I>()) {
+                std::vector<std::int64_t> shape(p.dims.begin(), p.dims.begin() + p.rank);
+                out.push_back({Net::name(I) + "." + std::string(p.name), std::move(shape),
+                               std::span<T>(params_.data() + off, p.size),
+                               std::span<T>(grads_.data() + off, p.size), p.fan_in, p.is_bias});
+                off += p.size;
+            }
+        });
+        return out;
+    }
+
+    // ---- layers ----------------------------------------------------------------------------
+    template <int I>
+    auto& layer() { return std::get<I>(layers_); }
+    template <int I>
+    const auto& layer() const { return std::get<I>(layers_); }
+    template <fixed_string Name>
+    auto& layer() {
+        constexpr int i = Net::index_of(Name.view());
+        static_assert(i >= 0, "convis::Model::layer<name>: the network has no layer of that name");
+        return std::get<i>(layers_);
+    }
+
+    // ---- mode ------------------------------------------------------------------------------
+    void train(bool on = true) { training_ = on; }
+    void eval() { training_ = false; }
+    bool training() const { return training_; }
+    /// Reseeds every Dropout layer (each from its own index), so training runs are repeatable.
+    void seed(std::uint64_t s) {
+        Net::for_each_index([&](auto i) {
+            constexpr int I = decltype(i)::value;
+            auto& l = std::get<I>(layers_);
+            if constexpr (requires { l.seed; l.calls; }) {
+                l.seed = s * 0x9e3779b97f4a7c15ull + std::uint64_t(I) + 1;
+                l.calls = 0;
+            }
+        });
+    }
+
+    // ---- passes ----------------------------------------------------------------------------
+    /// Runs every layer on a batch; returns the last layer's output (valid until the next call).
+    TensorView<output_shape, const T> forward(TensorView<input_shape, const T> x) {
+        if (x.batch() <= 0) throw error("Model::forward: batch size must be positive, got " + std::to_string(x.batch()));
+        prepare(x.batch());
+        ops<Policy>::upload(x.size(), x.data(), acts_[0].data());
+        forward_from<0>();
+        return output<depth - 1>();
+    }
+
+    /// Back-propagates `gy` (gradient of the loss w.r.t. the output of the last forward),
+    /// accumulating parameter gradients. With input_gradient, input_gradient() holds d loss / d x.
+    void backward(TensorView<output_shape, const T> gy, bool input_gradient = false) {
+        if (batch_ == 0) throw error("Model::backward: call forward first");
+        if (gy.batch() != batch_)
+            throw error("Model::backward: gradient batch " + std::to_string(gy.batch()) +
+                        " does not match the forward's batch " + std::to_string(batch_));
+        want_input_grad_ = input_gradient;
+        ops<Policy>::upload(gy.size(), gy.data(), grad_[0].data());
+        backward_from<depth - 1>(0);
+    }
+
+    /// The output of layer I from the last forward.
+    template <int I>
+    TensorView<shape_after<I>, const T> output() const { return {acts_[I + 1].data(), batch_}; }
+    template <fixed_string Name>
+    auto output() const {
+        constexpr int i = Net::index_of(Name.view());
+        static_assert(i >= 0, "convis::Model::output<name>: the network has no layer of that name");
+        return output<i>();
+    }
+    /// The input of the last forward (the model keeps a copy).
+    TensorView<input_shape, const T> input() const { return {acts_[0].data(), batch_}; }
+    /// d loss / d input from the last backward(gy, true).
+    TensorView<input_shape, const T> input_gradient() const {
+        if (!input_grad_ready_) throw error("Model::input_gradient: call backward(gy, true) first");
+        return {grad_[input_grad_slot_].data(), batch_};
+    }
+    int batch() const { return batch_; }
+
+    /// The layer states (pool switches, dropout masks, LRN denominators) of the last forward.
+    template <int I>
+    const auto& state() const { return std::get<I>(states_); }
+    scratch<Policy, T>& work() { return work_; }
+
+private:
+    template <std::size_t... I>
+    static auto make_states(std::index_sequence<I...>)
+        -> std::tuple<layer_state<typename Net::template layer<int(I)>, shape_before<int(I)>, T, Policy>...>;
+    using states_tuple = decltype(make_states(std::make_index_sequence<depth>{}));
+
+    void prepare(int batch) {
+        batch_ = batch;
+        input_grad_ready_ = false;
+        std::size_t largest = input_shape::size;
+        acts_[0].resize(std::size_t(batch) * input_shape::size);
+        Net::for_each_index([&](auto i) {
+            constexpr int I = decltype(i)::value;
+            acts_[I + 1].resize(std::size_t(batch) * shape_after<I>::size);
+            largest = std::max(largest, shape_after<I>::size);
+        });
+        for (auto& g : grad_) g.resize(std::size_t(batch) * largest);
+    }
+
+    template <int I>
+    void forward_from() {
+        using In = shape_before<I>;
+        forward_args<T, Policy> a{batch_, acts_[I].data(), acts_[I + 1].data(),
+                                  params_.data() + Net::template parameter_offset<I>(), training_, &work_};
+        std::get<I>(layers_).template forward<In, T, Policy>(a, std::get<I>(states_));
+        if constexpr (I + 1 < depth) forward_from<I + 1>();
+    }
+
+    /// Gradient w.r.t. layer I's output is in grad_[slot]; layer I writes its input's gradient
+    /// into the other slot, unless nothing below needs it.
+    template <int I>
+    void backward_from(int slot) {
+        using In = shape_before<I>;
+        const bool need_gx = I > 0 ? (below_has_params<I>() || want_input_grad_) : want_input_grad_;
+        backward_args<T, Policy> a{batch_, acts_[I].data(), acts_[I + 1].data(), grad_[slot].data(),
+                                   need_gx ? grad_[1 - slot].data() : nullptr,
+                                   params_.data() + Net::template parameter_offset<I>(),
+                                   grads_.data() + Net::template parameter_offset<I>(), &work_};
+        std::get<I>(layers_).template backward<In, T, Policy>(a, std::get<I>(states_));
+        if constexpr (I > 0) {
+            if (need_gx) backward_from<I - 1>(1 - slot);
+        } else {
+            input_grad_ready_ = want_input_grad_;
+            input_grad_slot_ = 1 - slot;
+        }
+    }
+    template <int I>
+    static constexpr bool below_has_params() {
+        return Net::template parameter_offset<I>() > 0;
+    }
+
+    typename Net::layer_tuple layers_{};
+    states_tuple states_{};
+    typename Policy::template buffer<T> params_, grads_;
+    std::array<typename Policy::template buffer<T>, depth + 1> acts_{};
+    std::array<typename Policy::template buffer<T>, 2> grad_{};
+    scratch<Policy, T> work_{};
+    int batch_ = 0;
+    bool training_ = false;
+    bool want_input_grad_ = false;
+    bool input_grad_ready_ = false;
+    int input_grad_slot_ = 0;
+};
+
+}  // namespace convis

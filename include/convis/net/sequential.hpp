@@ -1,0 +1,180 @@
+#pragma once
+// Sequential<Input<C,H,W>, Layers...>: a network as a type, like nn.Sequential.
+//
+// The chain is flat. Shapes flow from the input: layer I reads shape_before<I> and writes
+// shape_after<I>; each layer checks at compile time that it fits, naming itself and both numbers
+// when it does not. Receptive fields, cumulative strides and offsets are compile-time constants.
+// A layer is named with Named<"conv1", Conv2d<...>>; an unnamed layer is named by its index, as
+// nn.Sequential names its children.
+#include <array>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "../core/fixed_string.hpp"
+#include "../core/receptive_field.hpp"
+#include "../core/shape.hpp"
+#include "../layers/layer.hpp"
+
+namespace convis {
+
+/// The network's input: one sample is C × H × W.
+template <int C, int H, int W>
+struct Input {
+    using shape = Shape<C, H, W>;
+};
+
+/// Gives a layer a name ("conv1"), used for parameters ("conv1.weight") and look-ups.
+template <fixed_string Name, class Layer>
+struct Named {
+    using layer = Layer;
+    static constexpr std::string_view name = Name;
+};
+
+namespace detail {
+template <class L>
+struct unnamed {
+    using type = L;
+    static constexpr bool has_name = false;
+    static constexpr std::string_view name{};
+};
+template <fixed_string N, class L>
+struct unnamed<Named<N, L>> {
+    using type = L;
+    static constexpr bool has_name = true;
+    static constexpr std::string_view name = N;
+};
+
+template <class... T>
+struct type_list {
+    static constexpr std::size_t size = sizeof...(T);
+};
+template <std::size_t I, class List>
+struct at;
+template <std::size_t I, class... T>
+struct at<I, type_list<T...>> {
+    using type = std::tuple_element_t<I, std::tuple<T...>>;
+};
+
+/// Folds the chain: shapes[0] is the input, shapes[I+1] the output of layer I; each layer's fit
+/// is checked (instantiating its named diagnostic on failure) as the fold passes it.
+template <int I, class In, class Shapes, class... Ls>
+struct chain;
+template <int I, class In, class... S>
+struct chain<I, In, type_list<S...>> {
+    using shapes = type_list<S..., In>;
+};
+template <int I, class In, class... S, class L, class... Rest>
+struct chain<I, In, type_list<S...>, L, Rest...> {
+    static_assert(layer_for<L, In>, "convis: this type is not a layer (see the layer concept in layers/layer.hpp)");
+    static constexpr bool fits = L::template fits<I, In>();
+    using shapes = typename chain<I + 1, typename L::template output<In>, type_list<S..., In>, Rest...>::shapes;
+};
+
+constexpr std::size_t digits(std::size_t i) { return i < 10 ? 1 : 1 + digits(i / 10); }
+}  // namespace detail
+
+template <class InputSpec, class... Layers>
+struct Sequential;
+
+template <int C, int H, int W, class... Ls>
+struct Sequential<Input<C, H, W>, Ls...> {
+    static_assert(sizeof...(Ls) > 0, "convis::Sequential needs at least one layer");
+
+    /// The number of layers.
+    static constexpr int size = int(sizeof...(Ls));
+    using input_shape = Shape<C, H, W>;
+    using layer_types = detail::type_list<typename detail::unnamed<Ls>::type...>;
+    /// The layer objects, as stored by a Model.
+    using layer_tuple = std::tuple<typename detail::unnamed<Ls>::type...>;
+
+private:
+    using shapes = typename detail::chain<0, input_shape, detail::type_list<>, typename detail::unnamed<Ls>::type...>::shapes;
+
+public:
+    /// Layer I's type (0-based).
+    template <int I>
+    using layer = typename detail::at<I, layer_types>::type;
+    /// The shape layer I reads.
+    template <int I>
+    using shape_before = typename detail::at<I, shapes>::type;
+    /// The shape layer I writes.
+    template <int I>
+    using shape_after = typename detail::at<I + 1, shapes>::type;
+    using output_shape = shape_after<size - 1>;
+
+    /// Layer names: given by Named, else the layer's index.
+    static std::string name(int i) {
+        static const std::array<std::string, size> all = make_names(std::make_index_sequence<size>{});
+        return all.at(i);
+    }
+    static constexpr std::array<bool, size> has_name = {detail::unnamed<Ls>::has_name...};
+    static constexpr std::array<std::string_view, size> given_names = {detail::unnamed<Ls>::name...};
+    static constexpr std::array<std::string_view, size> kinds = {detail::unnamed<Ls>::type::kind...};
+
+    /// The index of the layer called `n`, or -1.
+    static constexpr int index_of(std::string_view n) {
+        for (int i = 0; i < size; ++i)
+            if (has_name[i] && given_names[i] == n) return i;
+        // An unnamed layer answers to its index.
+        if (n.empty() || n.size() > 9) return -1;
+        int v = 0;
+        for (char ch : n) {
+            if (ch < '0' || ch > '9') return -1;
+            v = v * 10 + (ch - '0');
+        }
+        if (n.size() > 1 && n[0] == '0') return -1;
+        return v < size && !has_name[v] ? v : -1;
+    }
+
+    /// Parameters of layer I, in PyTorch layout.
+    template <int I>
+    static constexpr auto params() { return layer<I>::template params<shape_before<I>>(); }
+    template <int I>
+    static constexpr std::size_t parameter_count_of() {
+        std::size_t n = 0;
+        for (const auto& p : params<I>()) n += p.size;
+        return n;
+    }
+    /// Where layer I's parameters start in the model's parameter buffer.
+    template <int I>
+    static constexpr std::size_t parameter_offset() {
+        if constexpr (I == 0) return 0;
+        else return parameter_offset<I - 1>() + parameter_count_of<I - 1>();
+    }
+    static constexpr std::size_t parameter_count = parameter_offset<size - 1>() + parameter_count_of<size - 1>();
+
+    /// Receptive field of a unit of layer I's output, in input pixels.
+    template <int I>
+    static constexpr receptive_field field_after() {
+        if constexpr (I < 0) return receptive_field{};
+        else return layer<I>::template field<shape_before<I>>(field_after<I - 1>());
+    }
+
+    /// Calls f(std::integral_constant<int, I>{}) for every layer index in order.
+    template <class F>
+    static constexpr void for_each_index(F&& f) {
+        [&]<int... I>(std::integer_sequence<int, I...>) { (f(std::integral_constant<int, I>{}), ...); }(
+            std::make_integer_sequence<int, size>{});
+    }
+
+private:
+    template <std::size_t... I>
+    static std::array<std::string, size> make_names(std::index_sequence<I...>) {
+        return {(has_name[I] ? std::string(given_names[I]) : std::to_string(I))...};
+    }
+};
+
+template <class N>
+struct is_sequential : std::false_type {};
+template <class In, class... Ls>
+struct is_sequential<Sequential<In, Ls...>> : std::true_type {};
+
+/// A network type: Sequential<Input<...>, layers...>.
+template <class N>
+concept network = is_sequential<N>::value;
+
+}  // namespace convis

@@ -1,0 +1,57 @@
+#pragma once
+// Softmax and the cross-entropy loss over logits (nn.CrossEntropyLoss, mean over the batch).
+#include <cmath>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "../core/error.hpp"
+#include "../core/tensor.hpp"
+
+namespace convis {
+
+/// Row-wise softmax of a batch of logits into `prob` (resized to the batch).
+template <int N, class T>
+void softmax(TensorView<Features<N>, const T> logits, Tensor<Features<N>, T>& prob) {
+    prob.resize(logits.batch());
+    for (int r = 0; r < logits.batch(); ++r) {
+        const T* x = logits.sample(r);
+        T* y = prob.sample(r);
+        T m = x[0];
+        for (int i = 1; i < N; ++i) m = x[i] > m ? x[i] : m;
+        T sum = 0;
+        for (int i = 0; i < N; ++i) sum += (y[i] = std::exp(x[i] - m));
+        for (int i = 0; i < N; ++i) y[i] /= sum;
+    }
+}
+
+/// Mean cross-entropy of logits against integer labels; writes d loss / d logits into `grad`
+/// (resized to the batch): (softmax − onehot) / batch.
+template <int N, class T>
+T cross_entropy(TensorView<Features<N>, const T> logits, std::span<const std::int64_t> labels,
+                Tensor<Features<N>, T>& grad) {
+    const int batch = logits.batch();
+    if (labels.size() != std::size_t(batch))
+        throw error("cross_entropy: " + std::to_string(labels.size()) + " labels for a batch of " + std::to_string(batch));
+    softmax<N, T>(logits, grad);
+    double loss = 0;
+    for (int r = 0; r < batch; ++r) {
+        const std::int64_t y = labels[r];
+        if (y < 0 || y >= N)
+            throw error("cross_entropy: label " + std::to_string(y) + " of sample " + std::to_string(r) +
+                        " is outside [0, " + std::to_string(N) + ")");
+        // log softmax computed from the logits, not log(prob), so tiny probabilities stay exact.
+        const T* x = logits.sample(r);
+        T m = x[0];
+        for (int i = 1; i < N; ++i) m = x[i] > m ? x[i] : m;
+        double s = 0;
+        for (int i = 0; i < N; ++i) s += std::exp(double(x[i] - m));
+        loss += std::log(s) + double(m) - double(x[y]);
+        T* g = grad.sample(r);
+        g[y] -= T(1);
+        for (int i = 0; i < N; ++i) g[i] /= T(batch);
+    }
+    return T(loss / batch);
+}
+
+}  // namespace convis
