@@ -18,3 +18,5 @@
 #include "net/init.hpp"
 #include "models/zfnet.hpp"
 #include "train/loss.hpp"
+#include "io/safetensors.hpp"
+#include "io/weights.hpp"

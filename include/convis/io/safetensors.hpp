@@ -139,32 +139,38 @@ constexpr dtype dtype_of() {
     else if constexpr (std::is_same_v<T, std::int16_t>) return dtype::i16;
     else if constexpr (std::is_same_v<T, std::int8_t>) return dtype::i8;
     else if constexpr (std::is_same_v<T, std::uint8_t>) return dtype::u8;
-    else static_assert(always_false<T>, "make_tensor: T must be float, double, int64_t, int32_t, int16_t, int8_t or uint8_t");
+    else static_assert(always_false<T>, "make_tensor: T must be float, double, int64_t, int32_t, int16_t, int8_t "
+                                        "or uint8_t");
 }
 
-// Names and strings come from untrusted files: escape control bytes so messages stay one readable line,
-// and cap the length so a megabyte-long name cannot flood a log.
-inline std::string quote(std::string_view s) {
-    constexpr std::size_t cap = 80;
-    std::string out = "'";
-    std::size_t n = std::min(s.size(), cap);
-    // Back up to a UTF-8 character boundary so the cut does not leave half a character.
-    if (n < s.size())
-        while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-    for (std::size_t i = 0; i < n; ++i) {
-        const auto c = static_cast<unsigned char>(s[i]);
+// Names and strings come from untrusted files: escape control bytes so messages stay one readable line.
+// `keep_utf8` is false for text that may hold arbitrary bytes, which are then escaped too.
+inline void append_escaped(std::string& out, std::string_view s, bool keep_utf8) {
+    static constexpr char hex[] = "0123456789abcdef";
+    for (const char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
         if (c == '\'' || c == '\\') {
             out += '\\';
-            out += static_cast<char>(c);
-        } else if (c < 0x20 || c == 0x7F) {
-            static constexpr char hex[] = "0123456789abcdef";
+            out += ch;
+        } else if (c < 0x20 || c == 0x7F || (c >= 0x80 && !keep_utf8)) {
             out += "\\x";
             out += hex[c >> 4];
             out += hex[c & 0xF];
         } else {
-            out += static_cast<char>(c);
+            out += ch;
         }
     }
+}
+
+// Quoted and capped, so a megabyte-long name cannot flood a log.
+inline std::string quote(std::string_view s) {
+    constexpr std::size_t cap = 80;
+    std::size_t n = std::min(s.size(), cap);
+    // Back up to a UTF-8 character boundary so the cut does not leave half a character.
+    if (n < s.size())
+        while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+    std::string out = "'";
+    append_escaped(out, s.substr(0, n), true);
     out += '\'';
     if (n < s.size()) out += "... (" + std::to_string(s.size()) + " bytes)";
     return out;
@@ -269,7 +275,10 @@ inline nlohmann::json parse_header(const std::string& path, const std::string& t
     try {
         return nlohmann::json::parse(text, cb);
     } catch (const nlohmann::json::exception& e) {
-        fail(path, std::string("header is not valid JSON: ") + e.what());
+        // nlohmann quotes the offending input verbatim, which may be invalid UTF-8.
+        std::string msg = "header is not valid JSON: ";
+        append_escaped(msg, e.what(), false);
+        fail(path, msg);
     }
 }
 
@@ -308,7 +317,8 @@ inline void parse_entry(const std::string& path, const std::string& name, const 
         const auto& d = js[i];
         const std::string where = "shape[" + std::to_string(i) + "]";
         if (d.is_number_integer() && !d.is_number_unsigned())  // nlohmann stores only negatives as signed
-            fail_tensor(path, name, where + ": expected a non-negative integer, found negative " + describe(d));
+            fail_tensor(path, name,
+                        where + ": negative dimension " + describe(d) + " (expected a non-negative integer)");
         if (!d.is_number_unsigned())
             fail_tensor(path, name, where + ": expected a non-negative integer, found " + describe(d));
         const auto u = d.get<std::uint64_t>();
@@ -372,9 +382,10 @@ inline void check_coverage(const std::string& path, std::vector<entry>& entries,
         prev = &e;
     }
     if (covered != data_size)
-        fail(path, "data block bytes [" + std::to_string(covered) + ", " + std::to_string(data_size) +
-                       ") after the last tensor belong to no tensor (a hole at the end; the data block must be "
-                       "fully covered)");
+        fail(path, "data block bytes [" + std::to_string(covered) + ", " + std::to_string(data_size) + ") " +
+                       (entries.empty() ? "belong to no tensor (the header lists none)"
+                                        : "after the last tensor belong to no tensor (a hole at the end)") +
+                       "; the data block must be fully covered");
 }
 
 inline std::string unique_suffix() {

@@ -1,0 +1,113 @@
+// Every layer, forward and backward, against PyTorch (tests/golden/make_fixtures.py).
+#include "support.hpp"
+
+using namespace convis;
+
+namespace {
+
+/// Runs one single-layer fixture through Sequential<Input<C,H,W>, L>: output, input gradient and
+/// parameter gradients must match PyTorch at relative error 1e-4.
+template <class L, int C, int H, int W, class Configure>
+void golden(const std::string& name, Configure configure) {
+    CAPTURE(name);
+    using Net = Sequential<Input<C, H, W>, L>;
+    const auto f = test::fixture(name);
+    Model<Net> m;
+    configure(m.template layer<0>(), f);
+    if constexpr (Net::parameter_count > 0) test::load_params(m, f, [](const std::string& n) { return n.substr(2); });
+
+    const auto x = Tensor<Shape<C, H, W>>::from(test::values<float>(f, "x"));
+    REQUIRE(f.at("x").shape[0] == x.batch());
+    const auto y = m.forward(x);
+    test::check_close<float>(y.values(), f, "y");
+
+    const auto gy = Tensor<typename Net::output_shape>::from(test::values<float>(f, "gy"));
+    m.zero_grad();
+    m.backward(gy, true);
+    test::check_close<float>(m.input_gradient().values(), f, "gx");
+    if constexpr (Net::parameter_count > 0) {
+        auto params = m.parameter_list();
+        test::check_close<float>(params[0].gradient, f, "gweight");
+        test::check_close<float>(params[1].gradient, f, "gbias");
+    }
+    if constexpr (requires { m.template state<0>().switches; }) {  // PyTorch's maxima, exactly
+        REQUIRE(f.contains("indices"));
+        const auto want = test::int64s(f, "indices");
+        const auto& sw = m.template state<0>().switches;
+        REQUIRE(sw.size() == want.size());
+        std::size_t mismatches = 0;
+        for (std::size_t i = 0; i < want.size(); ++i) mismatches += sw[i] != want[i];
+        CHECK(mismatches == 0);
+    }
+}
+template <class L, int C, int H, int W>
+void golden(const std::string& name) {
+    golden<L, C, H, W>(name, [](auto&, const auto&) {});
+}
+
+}  // namespace
+
+TEST_CASE("Conv2d matches PyTorch") {
+    golden<Conv2d<3, 8, 7, 2, 1>, 3, 23, 23>("conv2d_in3_out8_k7_s2_p1_23x23");
+    golden<Conv2d<4, 6, 5, 2, 0>, 4, 15, 15>("conv2d_in4_out6_k5_s2_p0_15x15");
+    golden<Conv2d<5, 7, 3, 1, 1>, 5, 9, 9>("conv2d_in5_out7_k3_s1_p1_9x9");
+    golden<Conv2d<2, 3, 3, 3, 0>, 2, 10, 10>("conv2d_in2_out3_k3_s3_p0_10x10");
+    golden<Conv2d<3, 4, 5, 1, 2>, 3, 5, 5>("conv2d_in3_out4_k5_s1_p2_5x5");
+    golden<Conv2d<3, 5, 6, 1, 0>, 3, 6, 6>("conv2d_in3_out5_k6_s1_p0_6x6");
+    golden<Conv2d<3, 4, 3, 2, 1>, 3, 9, 13>("conv2d_in3_out4_k3_s2_p1_9x13");
+}
+
+TEST_CASE("ReLU matches PyTorch") { golden<ReLU, 3, 5, 7>("relu"); }
+
+TEST_CASE("MaxPool2d matches PyTorch, ceil-mode edge cases and ties included") {
+    golden<MaxPool2d<3, 2, 0, true>, 3, 11, 11>("maxpool_k3s2_ceil_11x11");
+    golden<MaxPool2d<3, 2, 0, true>, 3, 12, 12>("maxpool_k3s2_ceil_12x12");
+    golden<MaxPool2d<3, 2, 0, true>, 3, 13, 13>("maxpool_k3s2_ceil_13x13");
+    golden<MaxPool2d<3, 2, 0, true>, 2, 110, 110>("maxpool_k3s2_ceil_110x110");
+    golden<MaxPool2d<3, 2, 0, true>, 3, 9, 13>("maxpool_k3s2_ceil_9x13");
+    golden<MaxPool2d<3, 2, 1, true>, 3, 10, 10>("maxpool_k3s2p1_ceil_10x10");
+    golden<MaxPool2d<3, 2, 1, true>, 3, 6, 6>("maxpool_k3s2p1_ceil_6x6");
+    golden<MaxPool2d<2, 2, 1, true>, 3, 5, 5>("maxpool_k2s2p1_ceil_5x5");
+    golden<MaxPool2d<2, 2, 1, true>, 3, 5, 6>("maxpool_k2s2p1_ceil_5x6");
+    golden<MaxPool2d<3, 3, 1, true>, 3, 5, 5>("maxpool_k3s3p1_ceil_5x5");
+    golden<MaxPool2d<3, 2, 0, false>, 3, 11, 11>("maxpool_k3s2_floor_11x11");
+    golden<MaxPool2d<3, 2, 0, false>, 3, 12, 12>("maxpool_k3s2_floor_12x12");
+    golden<MaxPool2d<2, 2, 0, false>, 3, 7, 7>("maxpool_k2s2_floor_7x7");
+    golden<MaxPool2d<2, 2, 0, true>, 3, 7, 7>("maxpool_k2s2_ceil_7x7");
+    golden<MaxPool2d<3, 1, 1, false>, 3, 8, 8>("maxpool_k3s1p1_floor_8x8");
+    golden<MaxPool2d<3, 2, 0, true>, 3, 12, 12>("maxpool_ties");
+}
+
+TEST_CASE("LocalResponseNorm matches PyTorch, even sizes and narrow channel counts included") {
+    auto configure = [](auto& lrn, const safetensors_file& f) {
+        REQUIRE(test::meta_int(f, "size") == std::remove_reference_t<decltype(lrn)>::size);
+        lrn.alpha = test::meta_double(f, "alpha");
+        lrn.beta = test::meta_double(f, "beta");
+        lrn.k = test::meta_double(f, "k");
+    };
+    golden<LocalResponseNorm<5>, 8, 6, 6>("lrn_size5_a1e-4_b0.75_k2", configure);
+    golden<LocalResponseNorm<5>, 7, 5, 5>("lrn_size5_a0.5_b0.75_k1", configure);
+    golden<LocalResponseNorm<4>, 6, 4, 5>("lrn_size4_a0.3_b0.6_k1.5", configure);
+    golden<LocalResponseNorm<3>, 2, 4, 4>("lrn_size3_a1_b1.2_k0.5", configure);
+}
+
+TEST_CASE("Linear matches PyTorch") {
+    golden<Linear<17, 5>, 17, 1, 1>("linear_in17_out5");
+    golden<Linear<64, 33>, 64, 1, 1>("linear_in64_out33");
+}
+
+TEST_CASE("softmax and cross-entropy match PyTorch") {
+    const auto f = test::fixture("softmax_xent");
+    const auto logits = Tensor<Features<10>>::from(test::values<float>(f, "x"));
+    const auto labels = test::int64s(f, "labels");
+    Tensor<Features<10>> prob, grad;
+    softmax<10, float>(logits, prob);
+    test::check_close<float>(prob.values(), f, "prob");
+    const float loss = cross_entropy<10, float>(logits, labels, grad);
+    test::check_close<float>(std::span<const float>(&loss, 1), f, "loss");
+    test::check_close<float>(grad.values(), f, "gx");
+
+    // The Softmax layer agrees with the function.
+    Model<Sequential<Input<10, 1, 1>, Softmax>> m;
+    test::check_close<float>(m.forward(logits).values(), f, "prob");
+}
