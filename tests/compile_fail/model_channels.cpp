@@ -1,5 +1,6 @@
 // The mismatch is also caught when the network is only used through a Model.
-// expect: layer_does_not_fit<convis::at_layer<1>, convis::Conv2d<4, 8, 3, 1, 0>, convis::expects_channels<4>, convis::but_input_has_channels<6> >
+// expect: layer_does_not_fit<convis::at_layer<1>, convis::Conv2d<4, 8, 3
+// expect: convis::expects_channels<4>, convis::but_input_has_channels<6>
 #include <convis/convis.hpp>
 using namespace convis;
 int main() {

@@ -32,7 +32,7 @@ template <class AtLayer, class Layer, class Expected, class Found>
 struct layer_does_not_fit {
     static_assert(detail::always_false<AtLayer, Layer, Expected, Found>,
                   "convis: a layer does not fit the shape produced by the layer before it "
-                  "(see 'layer_does_not_fit<at_layer<I>, Kind, expected, found>' below)");
+                  "(the instantiation of layer_does_not_fit<at_layer<I>, Kind, expected, found> names them)");
     static constexpr bool ok = false;
 };
 

@@ -31,7 +31,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "convis/core/error.hpp"
+#include "../core/error.hpp"
 
 namespace convis {
 

@@ -70,7 +70,8 @@ struct chain<I, In, type_list<S...>> {
 template <int I, class In, class... S, class L, class... Rest>
 struct chain<I, In, type_list<S...>, L, Rest...> {
     static_assert(layer_for<L, In>, "convis: this type is not a layer (see the layer concept in layers/layer.hpp)");
-    static constexpr bool fits = L::template fits<I, In>();
+    // Evaluated for its side effect: a misfit instantiates the layer's named diagnostic.
+    static_assert(L::template fits<I, In>() || true);
     using shapes = typename chain<I + 1, typename L::template output<In>, type_list<S..., In>, Rest...>::shapes;
 };
 

@@ -1,0 +1,547 @@
+#!/usr/bin/env python3
+"""Compare convis' ZFNet throughput with PyTorch's on this machine.
+
+What
+    Runs, one after the other in a single invocation,
+
+    1. the convis Google Benchmark program (``--convis-bench``, default
+       ``<repo>/build/bin/convis_bench``) restricted to ``BM_ZFNet_Forward/1``,
+       ``BM_ZFNet_Forward/16`` and ``BM_ZFNet_Train/16``, in JSON mode, taking
+       the median of ``--repetitions`` repetitions of its ``images_per_second``
+       (or ``items_per_second``) counter;
+    2. the same three workloads in PyTorch, on the identical network
+       (``bench/pytorch_zfnet.py``): 224x224x3 input, 1000 classes;
+       ``forward`` is eval mode under ``torch.inference_mode()``; ``train`` is
+       zero-grad + forward (dropout active) + softmax cross-entropy + backward,
+       without an optimiser step,
+
+    and prints images/s for both, the ratio convis/PyTorch and the PyTorch
+    memory layout (NCHW or channels_last) that won.
+
+Why like this
+    The comparison is only worth something if PyTorch runs at its best here, so
+    the PyTorch side runs in a child process (``--torch-worker``) started with
+    a tuned environment:
+
+    * ``OPENBLAS_CORETYPE`` / ``OPENBLAS_L2_SIZE`` removed, so OpenBLAS (if it
+      is the BLAS in use) picks its kernels for the real CPU;
+    * jemalloc ``LD_PRELOAD``-ed, with ``MALLOC_CONF`` that keeps freed pages
+      (jemalloc's defaults hand allocations above 8 MiB straight back to the
+      kernel, and re-faulting ZFNet's ~74 MB activations costs more than the
+      convolutions on VMs where page faults are expensive);
+    * ``OMP/MKL/OPENBLAS_NUM_THREADS``, ``torch.set_num_threads`` and
+      ``torch.set_num_interop_threads`` all set to the usable core count
+      (PyTorch's own default can be lower: it counts physical cores);
+    * both NCHW and channels_last are timed and the faster one is reported;
+    * inputs are allocated once, gradient buffers are reused
+      (``zero_grad(set_to_none=False)``), warm-up precedes timing, and each
+      timing is the median of several runs of at least ``--seconds`` each.
+
+    The convis binary runs with its ordinary environment except
+    ``OMP_NUM_THREADS`` (same thread count), and never at the same time as
+    PyTorch.
+
+Usage
+    python3 bench/compare_pytorch.py                       # both sides
+    python3 bench/compare_pytorch.py --only-torch --seconds 2
+    python3 bench/compare_pytorch.py --workloads forward/16,train/16 --json out.json
+
+The interpreter running the PyTorch worker must be able to ``import torch``
+(``--python`` chooses it; it defaults to the one running this script).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import math
+import os
+import re
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve()
+BENCH_DIR = SCRIPT.parent
+REPO_ROOT = BENCH_DIR.parent
+
+IMAGE_SIZE = 224
+NUM_CLASSES = 1000
+LAYOUTS = ("nchw", "channels_last")
+
+#: jemalloc settings for the PyTorch worker: never hand freed pages back to the
+#: kernel (decay -1), including for large ("oversize") allocations.
+DEFAULT_MALLOC_CONF = "oversize_threshold:0,dirty_decay_ms:-1,muzzy_decay_ms:-1"
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str          # as given to --workloads and printed
+    benchmark: str     # Google Benchmark function name in convis_bench
+    batch: int
+    train: bool
+
+
+WORKLOADS = {
+    w.name: w
+    for w in (
+        Workload("forward/1", "BM_ZFNet_Forward", 1, False),
+        Workload("forward/16", "BM_ZFNet_Forward", 16, False),
+        Workload("train/16", "BM_ZFNet_Train", 16, True),
+    )
+}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def find_jemalloc() -> str | None:
+    """Path of libjemalloc.so.2 in the usual library directories, or None."""
+    multiarch = sysconfig.get_config_var("MULTIARCH") or "x86_64-linux-gnu"
+    candidates = [
+        f"/usr/lib/{multiarch}/libjemalloc.so.2",
+        f"/lib/{multiarch}/libjemalloc.so.2",
+        "/usr/lib64/libjemalloc.so.2",
+        "/usr/local/lib/libjemalloc.so.2",
+        "/usr/lib/libjemalloc.so.2",
+    ]
+    return next((c for c in candidates if os.path.exists(c)), None)
+
+
+def parse_workloads(text: str) -> list[Workload]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in WORKLOADS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown workload(s) {unknown}; choose from {', '.join(WORKLOADS)}"
+        )
+    return [WORKLOADS[n] for n in dict.fromkeys(names)]
+
+
+def parse_layouts(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names or any(n not in LAYOUTS for n in names):
+        raise argparse.ArgumentTypeError(f"layouts must be among {', '.join(LAYOUTS)}")
+    return list(dict.fromkeys(names))
+
+
+def fmt_rate(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:,.2f}"
+
+
+# --------------------------------------------------------------------------- convis side
+
+
+def _benchmark_key(name: str) -> tuple[str, int] | None:
+    """('BM_ZFNet_Forward', 16) from 'BM_ZFNet_Forward/16[/real_time...]' or '.../batch:16'."""
+    parts = name.split("/")
+    for part in parts[1:]:
+        m = re.fullmatch(r"(?:[A-Za-z_]\w*:)?(\d+)", part)
+        if m:
+            return parts[0], int(m.group(1))
+    return None
+
+
+_TIME_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+
+
+def run_convis(args, workloads: list[Workload]) -> dict | None:
+    """Run convis_bench; return {workload: result dict}, or None when it could not run."""
+    exe = Path(args.convis_bench)
+    if not (exe.is_file() and os.access(exe, os.X_OK)):
+        print(f"\n[convis] benchmark binary not found (or not executable): {exe}\n"
+              "[convis] build it first (target convis_bench) or pass --convis-bench PATH;"
+              " no convis numbers this time.", flush=True)
+        return None
+
+    alternatives = "|".join(
+        f"{w.benchmark}/([A-Za-z_]+:)?{w.batch}" for w in workloads
+    )
+    cmd = [
+        str(exe),
+        "--benchmark_format=json",
+        f"--benchmark_filter=^({alternatives})(/|$)",
+        f"--benchmark_repetitions={args.repetitions}",
+        f"--benchmark_min_time={args.seconds:g}",
+        *args.bench_arg,
+    ]
+    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
+    print(f"\n[convis] running: OMP_NUM_THREADS={args.threads} {' '.join(cmd)}", flush=True)
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, text=True)
+    print(f"[convis] finished in {time.perf_counter() - t0:.1f} s (exit status {proc.returncode})",
+          flush=True)
+    if proc.returncode != 0:
+        print("[convis] benchmark failed; ignoring its results.", flush=True)
+        return None
+    try:
+        start = proc.stdout.index("{")
+        data = json.loads(proc.stdout[start:])
+    except ValueError as e:
+        print(f"[convis] could not parse the JSON output: {e}", flush=True)
+        return None
+
+    # Throughput is computed from Google Benchmark's per-iteration wall time
+    # (real_time), the same definition the PyTorch side uses.  The benchmark's
+    # own images_per_second / items_per_second counter is kept for reference:
+    # unless the benchmark calls UseRealTime(), Google Benchmark divides it by
+    # the main thread's CPU time, which is not wall-clock throughput.
+    by_key = {(w.benchmark, w.batch): w for w in workloads}
+    wall: dict[str, list[float]] = {w.name: [] for w in workloads}
+    counter: dict[str, list[float]] = {w.name: [] for w in workloads}
+    names: dict[str, str] = {}
+    for b in data.get("benchmarks", []):
+        if b.get("run_type", "iteration") != "iteration":
+            continue  # aggregates: the median is recomputed below
+        key = _benchmark_key(b.get("run_name", b.get("name", "")))
+        w = by_key.get(key) if key else None
+        if w is None:
+            continue
+        if b.get("error_occurred"):
+            print(f"[convis] {b['name']}: error: {b.get('error_message')}", flush=True)
+            continue
+        names[w.name] = b.get("run_name", b["name"])
+        seconds = b["real_time"] * _TIME_UNIT_SECONDS[b.get("time_unit", "ns")]
+        wall[w.name].append(w.batch / seconds)
+        rate = b.get("images_per_second", b.get("items_per_second"))
+        if rate is not None:
+            counter[w.name].append(float(rate))
+
+    results = {}
+    for w in workloads:
+        if not wall[w.name]:
+            print(f"[convis] no result for {w.benchmark}/{w.batch}", flush=True)
+            continue
+        value = statistics.median(wall[w.name])
+        reported = statistics.median(counter[w.name]) if counter[w.name] else None
+        results[w.name] = {"benchmark": names[w.name], "images_per_second": value,
+                           "runs": wall[w.name], "counter_images_per_second": reported}
+        if reported is None:
+            print(f"[convis] {names[w.name]}: no images_per_second/items_per_second counter;"
+                  " using batch / real_time", flush=True)
+        elif abs(reported / value - 1) > 0.03:
+            print(f"[convis] note: {names[w.name]} reports {reported:,.2f} img/s but its wall time"
+                  f" gives {value:,.2f} img/s (counter not based on wall time? the benchmark"
+                  " should call UseRealTime()); using the wall-time figure", flush=True)
+    return {"context": data.get("context", {}), "results": results}
+
+
+# --------------------------------------------------------------------------- PyTorch side (parent)
+
+
+def run_torch(args, workloads: list[Workload]) -> dict | None:
+    """Run the PyTorch measurements in a child process with a tuned environment."""
+    env = os.environ.copy()
+    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        env.pop(var, None)
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        env[var] = str(args.threads)
+    jemalloc = None if args.no_jemalloc else (args.jemalloc or find_jemalloc())
+    if jemalloc:
+        env["LD_PRELOAD"] = ":".join(p for p in (jemalloc, env.get("LD_PRELOAD")) if p)
+        if args.malloc_conf:
+            env["MALLOC_CONF"] = args.malloc_conf
+    elif not args.no_jemalloc:
+        print("\n[torch] WARNING: libjemalloc.so.2 not found (install libjemalloc2 or pass"
+              " --jemalloc PATH); PyTorch runs with glibc malloc.", flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="convis-torch-") as tmp:
+        result_path = Path(tmp) / "torch.json"
+        cmd = [
+            args.python, str(SCRIPT), "--torch-worker",
+            "--worker-result", str(result_path),
+            "--workloads", ",".join(w.name for w in workloads),
+            "--layouts", ",".join(args.layouts),
+            "--threads", str(args.threads),
+            "--seconds", repr(args.seconds),
+            "--repetitions", str(args.repetitions),
+            "--warmup", str(args.warmup),
+        ]
+        print(f"\n[torch] running worker: {args.python} (LD_PRELOAD={env.get('LD_PRELOAD', '')!s}"
+              f" MALLOC_CONF={env.get('MALLOC_CONF', '')!s})", flush=True)
+        proc = subprocess.run(cmd, env=env)
+        if proc.returncode != 0 or not result_path.exists():
+            print(f"[torch] worker failed (exit status {proc.returncode}).", flush=True)
+            return None
+        return json.loads(result_path.read_text())
+
+
+# --------------------------------------------------------------------------- PyTorch side (worker)
+
+
+def _blas_description() -> str:
+    """Which BLAS library the process has mapped, and what it is."""
+    paths = []
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            path = line.split()[-1] if line.strip() else ""
+            base = os.path.basename(path)
+            if re.match(r"lib(open)?blas|libblis|libmkl_rt|libflexiblas|libatlas", base) \
+                    and path not in paths:
+                paths.append(path)
+    if not paths:
+        return "none mapped (PyTorch's internal gemm)"
+    descriptions = []
+    for path in paths:
+        real = os.path.realpath(path)
+        kind = "unknown (probably the netlib reference BLAS: slow nn.Linear)"
+        try:
+            lib = ctypes.CDLL(real)
+            if hasattr(lib, "openblas_get_config"):
+                lib.openblas_get_config.restype = ctypes.c_char_p
+                core = ""
+                if hasattr(lib, "openblas_get_corename"):
+                    lib.openblas_get_corename.restype = ctypes.c_char_p
+                    core = f", core {lib.openblas_get_corename().decode()}"
+                kind = f"OpenBLAS ({lib.openblas_get_config().decode().strip()}{core})"
+            elif hasattr(lib, "bli_info_get_version_str"):
+                kind = "BLIS"
+            elif hasattr(lib, "mkl_get_version_string"):
+                kind = "Intel MKL"
+            elif hasattr(lib, "flexiblas_print_current_backend"):
+                kind = "FlexiBLAS"
+        except OSError:
+            pass
+        descriptions.append(f"{real} -> {kind}")
+    return "; ".join(descriptions)
+
+
+def _jemalloc_loaded() -> bool:
+    with open("/proc/self/maps") as maps:
+        return any("libjemalloc" in line for line in maps)
+
+
+def torch_worker(args) -> int:
+    try:
+        import torch
+        import torch.nn.functional as F
+    except ImportError as e:
+        print(f"[torch] cannot import torch with {sys.executable}: {e}\n"
+              "[torch] run this script with an interpreter that has PyTorch"
+              " (e.g. Debian's python3-torch) or pass --python.", flush=True)
+        return 2
+
+    # Thread pools first: set_num_interop_threads fails once inter-op work has started.
+    torch.set_num_threads(args.threads)
+    try:
+        torch.set_num_interop_threads(args.threads)
+    except RuntimeError as e:
+        print(f"[torch] set_num_interop_threads: {e}", flush=True)
+
+    sys.path.insert(0, str(BENCH_DIR))
+    from pytorch_zfnet import build_zfnet, check_architecture
+
+    info = {
+        "torch_version": torch.__version__,
+        "mkldnn_available": bool(torch.backends.mkldnn.is_available()),
+        "mkl_available": bool(torch.backends.mkl.is_available()),
+        "num_threads": torch.get_num_threads(),
+        "num_interop_threads": torch.get_num_interop_threads(),
+        "jemalloc_preloaded": _jemalloc_loaded(),
+        "malloc_conf": os.environ.get("MALLOC_CONF"),
+        "blas": _blas_description(),
+        "cpu_capability": next((l.split(":", 1)[1].strip() for l in torch.__config__.show().splitlines()
+                                if "CPU capability" in l), "?"),
+        "openblas_env": {k: v for k, v in os.environ.items() if k.startswith("OPENBLAS_")},
+    }
+    parallel = [l.strip() for l in torch.__config__.parallel_info().splitlines()
+                if re.search(r"get_num|max_threads|backend|MKL|OpenMP|hardware_concurrency|_NUM_THREADS", l)]
+    info["parallel_info"] = parallel
+
+    print(f"[torch] torch {info['torch_version']}, mkldnn available: {info['mkldnn_available']},"
+          f" MKL available: {info['mkl_available']}, CPU capability: {info['cpu_capability']}")
+    print(f"[torch] threads: intra-op {info['num_threads']}, inter-op {info['num_interop_threads']}")
+    print("[torch] parallel_info: " + " | ".join(parallel))
+    print(f"[torch] jemalloc preloaded: {info['jemalloc_preloaded']}"
+          f" (MALLOC_CONF={info['malloc_conf']})")
+    print(f"[torch] BLAS: {info['blas']}")
+    if "reference" in info["blas"]:
+        print("[torch] WARNING: nn.Linear (fc6-fc8, forward and backward) runs on an unoptimised"
+              " BLAS, so these numbers understate PyTorch; on Debian install libopenblas0-openmp"
+              " (or another optimised libblas.so.3 alternative).")
+    print(f"[torch] OPENBLAS_* environment: {info['openblas_env'] or 'none'}", flush=True)
+
+    def make_model(layout: str, train: bool):
+        torch.manual_seed(0)
+        model = build_zfnet(NUM_CLASSES)
+        check_architecture(model)
+        if layout == "channels_last":
+            model = model.to(memory_format=torch.channels_last)
+        return model.train(train)
+
+    def make_step(w: Workload, layout: str):
+        model = make_model(layout, w.train)
+        x = torch.randn(w.batch, 3, IMAGE_SIZE, IMAGE_SIZE)
+        if layout == "channels_last":
+            x = x.contiguous(memory_format=torch.channels_last)
+        if w.train:
+            target = torch.randint(0, NUM_CLASSES, (w.batch,))
+
+            def step():
+                model.zero_grad(set_to_none=False)
+                loss = F.cross_entropy(model(x), target)
+                loss.backward()
+        else:
+            def step():
+                with torch.inference_mode():
+                    model(x)
+        return step
+
+    results: dict[str, dict] = {}
+    for w in (WORKLOADS[n] for n in args.workloads_list):
+        per_layout = {}
+        for layout in args.layouts:
+            step = make_step(w, layout)
+            # Warm-up: first iterations create gradient buffers, oneDNN primitives, caches.
+            t_iter = math.inf
+            for _ in range(max(1, args.warmup)):
+                t0 = time.perf_counter()
+                step()
+                t_iter = min(t_iter, time.perf_counter() - t0)
+            iters = max(1, math.ceil(args.seconds / t_iter))
+            runs, cpu_share = [], []
+            for _ in range(args.repetitions):
+                c0, t0 = time.process_time(), time.perf_counter()
+                for _ in range(iters):
+                    step()
+                wall = time.perf_counter() - t0
+                runs.append(w.batch * iters / wall)
+                # CPU time this process got, relative to threads x wall time: well
+                # below 100% means serial sections or other processes competing.
+                cpu_share.append((time.process_time() - c0) / (wall * args.threads))
+            per_layout[layout] = {"images_per_second": statistics.median(runs), "runs": runs,
+                                  "iterations_per_run": iters, "cpu_share": cpu_share}
+            print(f"[torch] {w.name:<11} {layout:<14} {statistics.median(runs):10.2f} img/s"
+                  f"  (runs: {', '.join(f'{r:.2f}' for r in runs)}; {iters} iterations each;"
+                  f" CPU share {min(cpu_share):.0%}-{max(cpu_share):.0%})",
+                  flush=True)
+            del step
+        best = max(per_layout, key=lambda k: per_layout[k]["images_per_second"])
+        results[w.name] = {"layouts": per_layout, "best_layout": best,
+                           "images_per_second": per_layout[best]["images_per_second"]}
+
+    Path(args.worker_result).write_text(json.dumps({"info": info, "results": results}, indent=2))
+    return 0
+
+
+# --------------------------------------------------------------------------- report
+
+
+def print_report(workloads, convis, torch_res) -> list[dict]:
+    rows = []
+    for w in workloads:
+        c = (convis or {}).get("results", {}).get(w.name, {}).get("images_per_second")
+        t = (torch_res or {}).get("results", {}).get(w.name, {})
+        tv = t.get("images_per_second")
+        rows.append({
+            "workload": w.name,
+            "convis_images_per_second": c,
+            "pytorch_images_per_second": tv,
+            "ratio_convis_over_pytorch": (c / tv) if c and tv else None,
+            "pytorch_best_layout": t.get("best_layout"),
+            "pytorch_layouts": {k: v["images_per_second"] for k, v in t.get("layouts", {}).items()},
+        })
+
+    header = f"{'workload':<12} {'convis img/s':>13} {'PyTorch img/s':>14} {'convis/PyTorch':>15}  PyTorch layout"
+    print("\n" + header + "\n" + "-" * len(header))
+    for r in rows:
+        ratio = "n/a" if r["ratio_convis_over_pytorch"] is None else f"{r['ratio_convis_over_pytorch']:.2f}x"
+        print(f"{r['workload']:<12} {fmt_rate(r['convis_images_per_second']):>13}"
+              f" {fmt_rate(r['pytorch_images_per_second']):>14} {ratio:>15}  {r['pytorch_best_layout'] or 'n/a'}")
+    if any(r["pytorch_layouts"] for r in rows):
+        print("\nPyTorch by layout (img/s): " + "; ".join(
+            f"{r['workload']}: " + ", ".join(f"{k} {v:,.2f}" for k, v in r["pytorch_layouts"].items())
+            for r in rows if r["pytorch_layouts"]))
+    return rows
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--convis-bench", default=str(REPO_ROOT / "build" / "bin" / "convis_bench"),
+                   help="convis Google Benchmark binary (default: %(default)s)")
+    p.add_argument("--workloads", default=",".join(WORKLOADS),
+                   help="comma-separated subset of: %(default)s")
+    p.add_argument("--layouts", default=",".join(LAYOUTS),
+                   help="PyTorch memory layouts to try (default: %(default)s)")
+    p.add_argument("--seconds", type=float, default=2.0,
+                   help="minimum seconds per timed run, both sides (default: %(default)s)")
+    p.add_argument("--repetitions", type=int, default=3,
+                   help="timed runs per workload; the median is reported (default: %(default)s)")
+    p.add_argument("--warmup", type=int, default=3,
+                   help="PyTorch warm-up iterations per workload and layout (default: %(default)s)")
+    p.add_argument("--threads", type=int, default=usable_cores(),
+                   help="threads for both sides (default: usable cores, %(default)s)")
+    p.add_argument("--only-torch", action="store_true", help="skip the convis benchmark")
+    p.add_argument("--only-convis", action="store_true", help="skip the PyTorch measurements")
+    p.add_argument("--bench-arg", action="append", default=[], metavar="ARG",
+                   help="extra argument for convis_bench (repeatable), e.g. --bench-arg=--benchmark_enable_random_interleaving=true")
+    p.add_argument("--python", default=sys.executable,
+                   help="interpreter for the PyTorch worker (default: %(default)s)")
+    p.add_argument("--jemalloc", help="path of libjemalloc to preload (default: searched)")
+    p.add_argument("--no-jemalloc", action="store_true", help="do not preload jemalloc")
+    p.add_argument("--malloc-conf", default=DEFAULT_MALLOC_CONF,
+                   help="MALLOC_CONF for the worker when jemalloc is preloaded; '' leaves"
+                        " MALLOC_CONF as inherited (default: %(default)s)")
+    p.add_argument("--json", metavar="PATH", help="also write all results as JSON to PATH")
+    p.add_argument("--torch-worker", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--worker-result", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+
+    try:
+        workloads = parse_workloads(args.workloads)
+        args.layouts = parse_layouts(args.layouts)
+    except argparse.ArgumentTypeError as e:
+        p.error(str(e))
+    if args.seconds <= 0 or args.repetitions < 1 or args.threads < 1:
+        p.error("--seconds, --repetitions and --threads must be positive")
+    args.workloads_list = [w.name for w in workloads]
+
+    if args.torch_worker:
+        return torch_worker(args)
+    if args.only_torch and args.only_convis:
+        p.error("--only-torch and --only-convis exclude each other")
+
+    load1 = os.getloadavg()[0]
+    print(f"threads: {args.threads}; workloads: {', '.join(args.workloads_list)};"
+          f" {args.repetitions} x >= {args.seconds:g} s per measurement; load average {load1:.2f}")
+    if load1 > 0.5:
+        print("WARNING: the machine is not idle (load average > 0.5); timings will be noisy.")
+
+    convis = None if args.only_torch else run_convis(args, workloads)
+    torch_res = None if args.only_convis else run_torch(args, workloads)
+    rows = print_report(workloads, convis, torch_res)
+
+    if args.json:
+        Path(args.json).write_text(json.dumps({
+            "threads": args.threads,
+            "seconds": args.seconds,
+            "repetitions": args.repetitions,
+            "comparison": rows,
+            "convis": convis,
+            "pytorch": torch_res,
+        }, indent=2))
+        print(f"\nresults written to {args.json}")
+    # A missing convis binary is not an error (PyTorch numbers are still useful);
+    # producing no numbers at all is.
+    return 0 if (convis or torch_res) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
