@@ -197,6 +197,11 @@ struct ops<cpu> {
         const std::int64_t planes = std::int64_t(d.batch) * d.channels;
         const std::size_t in_plane = std::size_t(d.in_h) * d.in_w;
         const std::size_t out_plane = std::size_t(d.out_h) * d.out_w;
+        // Output columns whose window lies wholly inside the row: [inner_lo, inner_hi).
+        const int inner_lo = std::min((d.pad + d.stride - 1) / d.stride, d.out_w);
+        const int inner_hi = std::max(inner_lo, std::min(d.out_w, d.in_w + d.pad - d.kernel >= 0
+                                                                      ? (d.in_w + d.pad - d.kernel) / d.stride + 1
+                                                                      : 0));
 #pragma omp parallel for schedule(static)
         for (std::int64_t pl = 0; pl < planes; ++pl) {
             const T* xp = x + pl * in_plane;
@@ -205,7 +210,10 @@ struct ops<cpu> {
             for (int oh = 0; oh < d.out_h; ++oh) {
                 const int h0 = std::max(oh * d.stride - d.pad, 0);
                 const int h1 = std::min(oh * d.stride - d.pad + d.kernel, d.in_h);
-                for (int ow = 0; ow < d.out_w; ++ow) {
+                T* yr = yp + std::size_t(oh) * d.out_w;
+                std::int32_t* sr = sp + std::size_t(oh) * d.out_w;
+                // Edge columns, window clipped: one output at a time.
+                auto clipped = [&](int ow) {
                     const int w0 = std::max(ow * d.stride - d.pad, 0);
                     const int w1 = std::min(ow * d.stride - d.pad + d.kernel, d.in_w);
                     T best = -std::numeric_limits<T>::infinity();
@@ -213,14 +221,34 @@ struct ops<cpu> {
                     for (int h = h0; h < h1; ++h)
                         for (int w = w0; w < w1; ++w) {
                             const T v = xp[h * d.in_w + w];
-                            if (v > best || std::isnan(v)) {
+                            if (v > best || v != v) {
                                 best = v;
                                 at = h * d.in_w + w;
                             }
                         }
-                    yp[oh * d.out_w + ow] = best;
-                    sp[oh * d.out_w + ow] = at;
+                    yr[ow] = best;
+                    sr[ow] = at;
+                };
+                for (int ow = 0; ow < inner_lo; ++ow) clipped(ow);
+                for (int ow = inner_hi; ow < d.out_w; ++ow) clipped(ow);
+                // Inner columns: every window offset (in scan order, so ties keep the first
+                // maximum) is applied to the whole row at once, which vectorises.
+                for (int ow = inner_lo; ow < inner_hi; ++ow) {
+                    yr[ow] = -std::numeric_limits<T>::infinity();
+                    sr[ow] = h0 * d.in_w + ow * d.stride - d.pad;
                 }
+                for (int h = h0; h < h1; ++h)
+                    for (int kw = 0; kw < d.kernel; ++kw) {
+                        const int off = kw - d.pad;
+                        const T* row = xp + std::size_t(h) * d.in_w + off;
+                        const std::int32_t base = h * d.in_w + off;
+                        switch (d.stride) {  // a constant stride lets the compiler vectorise
+                            case 1: pool_row<1>(row, base, inner_lo, inner_hi, yr, sr, 1); break;
+                            case 2: pool_row<2>(row, base, inner_lo, inner_hi, yr, sr, 2); break;
+                            case 3: pool_row<3>(row, base, inner_lo, inner_hi, yr, sr, 3); break;
+                            default: pool_row<0>(row, base, inner_lo, inner_hi, yr, sr, d.stride);
+                        }
+                    }
             }
         }
     }
@@ -355,6 +383,18 @@ private:
         z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
         z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
         return z ^ (z >> 31);
+    }
+    /// One window offset applied to a row of outputs: keep v where it beats the running maximum.
+    template <int FixedStride, class T>
+    static void pool_row(const T* __restrict row, std::int32_t base, int lo, int hi, T* __restrict best,
+                         std::int32_t* __restrict at, int stride) {
+        const int s = FixedStride ? FixedStride : stride;
+        for (int ow = lo; ow < hi; ++ow) {
+            const T v = row[ow * s];
+            const bool take = (v > best[ow]) | (v != v);
+            best[ow] = take ? v : best[ow];
+            at[ow] = take ? base + ow * s : at[ow];
+        }
     }
     static bool is_pointwise(const conv2d_desc& d) { return d.kernel == 1 && d.stride == 1 && d.pad == 0; }
 
