@@ -111,3 +111,43 @@ TEST_CASE("softmax and cross-entropy match PyTorch") {
     Model<Sequential<Input<10, 1, 1>, Softmax>> m;
     test::check_close<float>(m.forward(logits).values(), f, "prob");
 }
+
+namespace {
+/// A batch through Net equals each image through Net alone: forward, input and parameter gradients.
+/// Batches larger than the thread count take the grouped-GEMM path of the CPU convolution.
+template <class Net>
+void batch_equals_singles(int batch) {
+    CAPTURE(batch);
+    Model<Net> all, one;
+    init_kaiming(all, 3);
+    std::copy(all.parameters().begin(), all.parameters().end(), one.parameters().begin());
+    normal_stream rng(4);
+    Tensor<typename Net::input_shape> x(batch);
+    for (auto& v : x.values()) v = float(rng.next());
+    Tensor<typename Net::output_shape> gy(batch);
+    for (auto& v : gy.values()) v = float(rng.next());
+    const std::vector<float> y(all.forward(x).values().begin(), all.forward(x).values().end());
+    all.backward(gy, true);
+
+    std::vector<float> gsum(one.gradients().size(), 0.f);
+    for (int n = 0; n < batch; ++n) {
+        Tensor<typename Net::input_shape> xn(1);
+        std::copy_n(x.sample(n), xn.size(), xn.data());
+        Tensor<typename Net::output_shape> gn(1);
+        std::copy_n(gy.sample(n), gn.size(), gn.data());
+        const auto yn = one.forward(xn);
+        CHECK(test::relative_error<float, float>(yn.values(), std::span<const float>(y).subspan(n * yn.size(), yn.size())) < 1e-5);
+        one.backward(gn, true);
+        CHECK(test::relative_error<float, float>(one.input_gradient().values(),
+                                                 all.input_gradient().values().subspan(n * xn.size(), xn.size())) < 1e-5);
+    }
+    CHECK(test::relative_error<float, float>(one.gradients(), all.gradients()) < 1e-5);  // one accumulated all
+}
+}  // namespace
+
+TEST_CASE("a batch gives what its images give one at a time (grouped convolution)") {
+    using Small = Sequential<Input<16, 13, 13>, Conv2d<16, 24, 3, 1, 1>, ReLU, Conv2d<24, 8, 1>>;
+    for (int batch : {1, 2, 3, 7, 8, 16}) batch_equals_singles<Small>(batch);
+    using Strided = Sequential<Input<3, 23, 23>, Conv2d<3, 8, 7, 2, 1>, MaxPool2d<3, 2, 0, ceil_mode>, ZFNetNorm>;
+    for (int batch : {5, 9}) batch_equals_singles<Strided>(batch);
+}

@@ -1,9 +1,9 @@
 #pragma once
 // ops<cpu>: the op set on the host, through Eigen.
 //
-// Convolutions are im2col + GEMM. Across a batch the images are spread over OpenMP threads, each
-// with its own column buffer, and Eigen's GEMM runs single-threaded inside (Eigen does not nest
-// its own parallelism); a single image instead lets Eigen's GEMM use every thread.
+// Convolutions are im2col + GEMM. Across a batch, groups of images are spread over OpenMP threads,
+// each with its own column buffer, and Eigen's GEMM runs single-threaded inside (Eigen does not
+// nest its own parallelism); a single group instead lets Eigen's GEMM use every thread.
 // Parameter gradients are accumulated per thread and summed once, so no atomics are needed and the
 // result does not depend on scheduling beyond floating-point summation order.
 #include <Eigen/Core>
@@ -108,77 +108,99 @@ struct ops<cpu> {
     }
 
     // ---- convolution -----------------------------------------------------------------------
+    /// y = conv(x, w) + b. Images are taken in groups whose columns sit side by side, so that a
+    /// layer with small maps (13×13 in ZFNet) still gives the GEMM enough columns to run at speed.
     template <class T>
     static void conv2d_forward(const conv2d_desc& d, const T* x, const T* w, const T* b, T* y,
                                scratch<cpu, T>& work) {
         using namespace cpu_detail;
-        const std::size_t ckk = std::size_t(d.in_c) * d.kernel * d.kernel;
-        const std::size_t ohw = std::size_t(d.out_h) * d.out_w;
-        const std::size_t in_size = std::size_t(d.in_c) * d.in_h * d.in_w;
-        const bool direct = is_pointwise(d);
-        if (!direct)
-            for (int t = 0; t < max_threads(); ++t) work.column(t, ckk * ohw);
-        Eigen::Map<const MatR<T>> W(w, d.out_c, Eigen::Index(ckk));
+        const conv_plan p = plan(d);
+        const int threads = p.groups > 1 ? std::min(max_threads(), p.groups) : 1;
+        for (int t = 0; t < threads; ++t) work.column(t, p.cols_size + p.out_size_group);
+        Eigen::Map<const MatR<T>> W(w, d.out_c, Eigen::Index(p.ckk));
         Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>> B(b, d.out_c);
-#pragma omp parallel for schedule(dynamic, 1) if (d.batch > 1)
-        for (int n = 0; n < d.batch; ++n) {
-            const T* xn = x + n * in_size;
-            const T* cols = xn;
-            if (!direct) {
-                T* c = work.columns[thread_id()].data();
-                im2col(d, xn, c);
-                cols = c;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
+        for (int g = 0; g < p.groups; ++g) {
+            const int n0 = g * p.per_group, count = std::min(p.per_group, d.batch - n0);
+            const Eigen::Index ncols = Eigen::Index(count) * Eigen::Index(p.ohw);
+            T* buf = work.columns[thread_id()].data();
+            const T* cols = buf;
+            if (p.direct && count == 1) {
+                cols = x + n0 * p.in_size;
+            } else {
+                for (int i = 0; i < count; ++i) gather_columns(d, p, x + (n0 + i) * p.in_size, buf + i * p.ohw, ncols);
             }
-            Eigen::Map<const MatR<T>> C(cols, Eigen::Index(ckk), Eigen::Index(ohw));
-            Eigen::Map<MatR<T>> Y(y + n * d.out_c * ohw, d.out_c, Eigen::Index(ohw));
-            Y.noalias() = W * C;
-            Y.colwise() += B;
+            Eigen::Map<const MatR<T>, 0, Eigen::OuterStride<>> C(cols, Eigen::Index(p.ckk), ncols,
+                                                                 Eigen::OuterStride<>(ncols));
+            if (count == 1) {
+                Eigen::Map<MatR<T>> Y(y + n0 * p.out_size, d.out_c, Eigen::Index(p.ohw));
+                Y.noalias() = W * C;
+                Y.colwise() += B;
+            } else {
+                Eigen::Map<MatR<T>> Y(buf + p.cols_size, d.out_c, ncols);
+                Y.noalias() = W * C;
+                for (int i = 0; i < count; ++i) {  // [out_c, count·ohw] → count × [out_c, ohw]
+                    Eigen::Map<MatR<T>> Yn(y + (n0 + i) * p.out_size, d.out_c, Eigen::Index(p.ohw));
+                    Yn = Y.middleCols(Eigen::Index(i) * p.ohw, Eigen::Index(p.ohw));
+                    Yn.colwise() += B;
+                }
+            }
         }
     }
 
-    /// gw, gb accumulate; gx (if not null) is overwritten.
+    /// gw, gb accumulate; gx (if not null) is overwritten. Each thread accumulates its groups'
+    /// parameter gradients privately; the sums are added once at the end.
     template <class T>
     static void conv2d_backward(const conv2d_desc& d, const T* x, const T* w, const T* gy, T* gx,
                                 T* gw, T* gb, scratch<cpu, T>& work) {
         using namespace cpu_detail;
-        const std::size_t ckk = std::size_t(d.in_c) * d.kernel * d.kernel;
-        const std::size_t ohw = std::size_t(d.out_h) * d.out_w;
-        const std::size_t in_size = std::size_t(d.in_c) * d.in_h * d.in_w;
-        const std::size_t wsize = std::size_t(d.out_c) * ckk;
-        const bool direct = is_pointwise(d);
-        const int threads = d.batch > 1 ? std::min(max_threads(), d.batch) : 1;
+        const conv_plan p = plan(d);
+        const std::size_t wsize = std::size_t(d.out_c) * p.ckk;
+        const int threads = p.groups > 1 ? std::min(max_threads(), p.groups) : 1;
         for (int t = 0; t < threads; ++t) {
-            // Two column buffers per thread: the input's columns and the columns' gradient.
-            work.column(t, 2 * ckk * ohw);
+            // Per thread: the group's columns, their gradient, and the group's output gradient.
+            work.column(t, 2 * p.cols_size + p.out_size_group);
             std::fill_n(work.accumulator(t, wsize + d.out_c), wsize + d.out_c, T(0));
         }
-        Eigen::Map<const MatR<T>> W(w, d.out_c, Eigen::Index(ckk));
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-        for (int n = 0; n < d.batch; ++n) {
+        Eigen::Map<const MatR<T>> W(w, d.out_c, Eigen::Index(p.ckk));
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
+        for (int g = 0; g < p.groups; ++g) {
             const int t = thread_id();
+            const int n0 = g * p.per_group, count = std::min(p.per_group, d.batch - n0);
+            const Eigen::Index ncols = Eigen::Index(count) * Eigen::Index(p.ohw);
             T* buf = work.columns[t].data();
-            const T* xn = x + n * in_size;
-            const T* cols = xn;
-            if (!direct) {
-                im2col(d, xn, buf);
-                cols = buf;
+            T* gcols = buf + p.cols_size;
+            T* gybuf = buf + 2 * p.cols_size;
+            const T* cols = buf;
+            const T* gyg = gy + n0 * p.out_size;
+            if (p.direct && count == 1) {
+                cols = x + n0 * p.in_size;
+            } else {
+                for (int i = 0; i < count; ++i) gather_columns(d, p, x + (n0 + i) * p.in_size, buf + i * p.ohw, ncols);
             }
-            Eigen::Map<const MatR<T>> C(cols, Eigen::Index(ckk), Eigen::Index(ohw));
-            Eigen::Map<const MatR<T>> GY(gy + n * d.out_c * ohw, d.out_c, Eigen::Index(ohw));
-            Eigen::Map<MatR<T>> GW(work.accum[t].data(), d.out_c, Eigen::Index(ckk));
+            if (count > 1) {  // count × [out_c, ohw] → [out_c, count·ohw]
+                Eigen::Map<MatR<T>> G(gybuf, d.out_c, ncols);
+                for (int i = 0; i < count; ++i)
+                    G.middleCols(Eigen::Index(i) * p.ohw, Eigen::Index(p.ohw)) =
+                        Eigen::Map<const MatR<T>>(gy + (n0 + i) * p.out_size, d.out_c, Eigen::Index(p.ohw));
+                gyg = gybuf;
+            }
+            Eigen::Map<const MatR<T>, 0, Eigen::OuterStride<>> C(cols, Eigen::Index(p.ckk), ncols,
+                                                                 Eigen::OuterStride<>(ncols));
+            Eigen::Map<const MatR<T>> GY(gyg, d.out_c, ncols);
+            Eigen::Map<MatR<T>> GW(work.accum[t].data(), d.out_c, Eigen::Index(p.ckk));
             Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>> GB(work.accum[t].data() + wsize, d.out_c);
             GW.noalias() += GY * C.transpose();
             GB += GY.rowwise().sum();
             if (gx) {
-                T* gxn = gx + n * in_size;
-                if (direct) {
-                    Eigen::Map<MatR<T>> GX(gxn, Eigen::Index(ckk), Eigen::Index(ohw));
+                if (p.direct && count == 1) {
+                    Eigen::Map<MatR<T>> GX(gx + n0 * p.in_size, Eigen::Index(p.ckk), ncols);
                     GX.noalias() = W.transpose() * GY;
                 } else {
-                    T* gcols = buf + ckk * ohw;
-                    Eigen::Map<MatR<T>> GC(gcols, Eigen::Index(ckk), Eigen::Index(ohw));
+                    Eigen::Map<MatR<T>> GC(gcols, Eigen::Index(p.ckk), ncols);
                     GC.noalias() = W.transpose() * GY;
-                    col2im(d, gcols, gxn);
+                    for (int i = 0; i < count; ++i)
+                        scatter_columns(d, p, gcols + i * p.ohw, ncols, gx + (n0 + i) * p.in_size);
                 }
             }
         }
@@ -407,15 +429,46 @@ private:
         hi = std::clamp(hi, lo, d.out_w);
     }
 
-    /// cols[(c*K + kh)*K + kw][oh*OW + ow] = x[c][oh*S - P + kh][ow*S - P + kw], zero outside.
+    /// How a convolution's batch is cut into groups of images (see conv2d_forward).
+    struct conv_plan {
+        std::size_t ckk, ohw, in_size, out_size;
+        int per_group, groups;
+        std::size_t cols_size, out_size_group;
+        bool direct;  ///< a 1×1, stride-1, unpadded kernel reads the input as its own columns
+    };
+    static conv_plan plan(const conv2d_desc& d) {
+        conv_plan p{};
+        p.ckk = std::size_t(d.in_c) * d.kernel * d.kernel;
+        p.ohw = std::size_t(d.out_h) * d.out_w;
+        p.in_size = std::size_t(d.in_c) * d.in_h * d.in_w;
+        p.out_size = std::size_t(d.out_c) * p.ohw;
+        p.direct = is_pointwise(d);
+        // Aim for at least ~1024 GEMM columns per group, but keep one group per thread.
+        constexpr std::size_t target_columns = 1024;
+        const int threads = cpu_detail::max_threads();
+        int per = int(std::min<std::size_t>(std::size_t(d.batch), (target_columns + p.ohw - 1) / p.ohw));
+        per = std::max(1, std::min(per, (d.batch + threads - 1) / threads));
+        p.per_group = per;
+        p.groups = (d.batch + per - 1) / per;
+        p.cols_size = p.ckk * per * p.ohw;
+        p.out_size_group = std::size_t(d.out_c) * per * p.ohw;
+        return p;
+    }
+
+    /// cols[(c*K + kh)*K + kw][oh*OW + ow] = x[c][oh*S - P + kh][ow*S - P + kw], zero outside;
+    /// rows of the column matrix are `ld` apart (several images' columns sit side by side).
     template <class T>
-    static void im2col(const conv2d_desc& d, const T* x, T* cols) {
+    static void gather_columns(const conv2d_desc& d, const conv_plan& p, const T* x, T* cols, std::ptrdiff_t ld) {
+        if (p.direct) {  // the input already is the column matrix
+            for (int c = 0; c < d.in_c; ++c)
+                std::memcpy(cols + c * ld, x + c * p.ohw, p.ohw * sizeof(T));
+            return;
+        }
         const int K = d.kernel, S = d.stride, OW = d.out_w;
-        const std::size_t ohw = std::size_t(d.out_h) * OW;
         for (int c = 0; c < d.in_c; ++c)
             for (int kh = 0; kh < K; ++kh)
                 for (int kw = 0; kw < K; ++kw) {
-                    T* dst = cols + (std::size_t(c * K + kh) * K + kw) * ohw;
+                    T* dst = cols + std::ptrdiff_t((c * K + kh) * K + kw) * ld;
                     int lo, hi;
                     valid_range(kw, d, lo, hi);
                     const int off = kw - d.pad;
@@ -430,22 +483,27 @@ private:
                         std::fill_n(row, lo, T(0));
                         if (S == 1)
                             std::memcpy(row + lo, src + lo, std::size_t(hi - lo) * sizeof(T));
+                        else if (S == 2)
+                            for (int ow = lo; ow < hi; ++ow) row[ow] = src[ow * 2];
                         else
                             for (int ow = lo; ow < hi; ++ow) row[ow] = src[ow * S];
                         std::fill(row + hi, row + OW, T(0));
                     }
                 }
     }
-    /// The adjoint of im2col: x (overwritten) = sum of the columns back at their positions.
+    /// The adjoint of gather_columns: x (overwritten) = the columns summed back at their positions.
     template <class T>
-    static void col2im(const conv2d_desc& d, const T* cols, T* x) {
+    static void scatter_columns(const conv2d_desc& d, const conv_plan& p, const T* cols, std::ptrdiff_t ld, T* x) {
+        if (p.direct) {
+            for (int c = 0; c < d.in_c; ++c) std::memcpy(x + c * p.ohw, cols + c * ld, p.ohw * sizeof(T));
+            return;
+        }
         const int K = d.kernel, S = d.stride, OW = d.out_w;
-        const std::size_t ohw = std::size_t(d.out_h) * OW;
-        std::fill_n(x, std::size_t(d.in_c) * d.in_h * d.in_w, T(0));
+        std::fill_n(x, p.in_size, T(0));
         for (int c = 0; c < d.in_c; ++c)
             for (int kh = 0; kh < K; ++kh)
                 for (int kw = 0; kw < K; ++kw) {
-                    const T* src = cols + (std::size_t(c * K + kh) * K + kw) * ohw;
+                    const T* src = cols + std::ptrdiff_t((c * K + kh) * K + kw) * ld;
                     int lo, hi;
                     valid_range(kw, d, lo, hi);
                     const int off = kw - d.pad;
