@@ -74,22 +74,29 @@ struct ops<cpu> {
     // ---- element-wise ----------------------------------------------------------------------
     template <class T>
     static void copy(std::size_t n, const T* x, T* y) {
-        if (x != y) std::memcpy(y, x, n * sizeof(T));
+        if (x == y) return;
+        for_chunks(n, [&](std::size_t i0, std::size_t len) { std::memcpy(y + i0, x + i0, len * sizeof(T)); });
     }
     template <class T>
     static void relu_forward(std::size_t n, const T* x, T* y) {
-        Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>> X(x, Eigen::Index(n));
-        Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> Y(y, Eigen::Index(n));
-        Y = X.max(T(0));
+        for_chunks(n, [&](std::size_t i0, std::size_t len) {
+            Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>> X(x + i0, Eigen::Index(len));
+            Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> Y(y + i0, Eigen::Index(len));
+            Y = X.max(T(0));
+        });
     }
     /// gx = gy where y > 0.
     template <class T>
     static void relu_backward(std::size_t n, const T* y, const T* gy, T* gx) {
-        for (std::size_t i = 0; i < n; ++i) gx[i] = y[i] > T(0) ? gy[i] : T(0);
+        for_chunks(n, [&](std::size_t i0, std::size_t len) {
+            for (std::size_t i = i0; i < i0 + len; ++i) gx[i] = y[i] > T(0) ? gy[i] : T(0);
+        });
     }
     template <class T>
     static void multiply(std::size_t n, const T* a, const T* b, T* out) {
-        for (std::size_t i = 0; i < n; ++i) out[i] = a[i] * b[i];
+        for_chunks(n, [&](std::size_t i0, std::size_t len) {
+            for (std::size_t i = i0; i < i0 + len; ++i) out[i] = a[i] * b[i];
+        });
     }
 
     /// Dropout with a counter-based generator: element i of call `call` is kept iff
@@ -320,23 +327,22 @@ struct ops<cpu> {
     static void lrn_backward(const lrn_desc& d, const T* x, const T* y, const T* scale, const T* gy, T* gx) {
         using Arr = Eigen::Array<T, Eigen::Dynamic, 1>;
         const T coeff = T(2.0 * d.alpha * d.beta / d.size);
+        const std::int64_t planes = std::int64_t(d.batch) * d.channels;
 #pragma omp parallel for schedule(static)
-        for (int n = 0; n < d.batch; ++n) {
+        for (std::int64_t pl = 0; pl < planes; ++pl) {
+            const int n = int(pl / d.channels), c = int(pl % d.channels);
             const std::size_t base = std::size_t(n) * d.channels * d.plane;
-            Arr acc(d.plane);
-            for (int c = 0; c < d.channels; ++c) {
-                // c lies in window(j) for j in [c - (size-1)/2, c + size/2].
-                acc.setZero();
-                const int lo = std::max(c - (d.size - 1) / 2, 0), hi = std::min(c + d.size / 2, d.channels - 1);
-                for (int j = lo; j <= hi; ++j) {
-                    const std::size_t o = base + std::size_t(j) * d.plane;
-                    acc += Eigen::Map<const Arr>(gy + o, d.plane) * Eigen::Map<const Arr>(y + o, d.plane) /
-                           Eigen::Map<const Arr>(scale + o, d.plane);
-                }
-                const std::size_t o = base + std::size_t(c) * d.plane;
-                Eigen::Map<const Arr> S(scale + o, d.plane), X(x + o, d.plane), GY(gy + o, d.plane);
-                Eigen::Map<Arr>(gx + o, d.plane) = GY * (S.log() * T(-d.beta)).exp() - coeff * X * acc;
+            // c lies in window(j) for j in [c - (size-1)/2, c + size/2].
+            Arr acc = Arr::Zero(d.plane);
+            const int lo = std::max(c - (d.size - 1) / 2, 0), hi = std::min(c + d.size / 2, d.channels - 1);
+            for (int j = lo; j <= hi; ++j) {
+                const std::size_t o = base + std::size_t(j) * d.plane;
+                acc += Eigen::Map<const Arr>(gy + o, d.plane) * Eigen::Map<const Arr>(y + o, d.plane) /
+                       Eigen::Map<const Arr>(scale + o, d.plane);
             }
+            const std::size_t o = base + std::size_t(c) * d.plane;
+            Eigen::Map<const Arr> S(scale + o, d.plane), X(x + o, d.plane), GY(gy + o, d.plane);
+            Eigen::Map<Arr>(gx + o, d.plane) = GY * (S.log() * T(-d.beta)).exp() - coeff * X * acc;
         }
     }
 
@@ -401,6 +407,22 @@ struct ops<cpu> {
     }
 
 private:
+    /// Runs f(first, count) over [0, n) in chunks spread over the threads; small n stays serial.
+    template <class F>
+    static void for_chunks(std::size_t n, F&& f) {
+        constexpr std::size_t serial = std::size_t(1) << 16;
+        const int threads = cpu_detail::max_threads();
+        if (n < serial || threads == 1) {
+            f(std::size_t(0), n);
+            return;
+        }
+        const std::size_t chunk = ((n + threads - 1) / threads + 15) & ~std::size_t(15);
+#pragma omp parallel for schedule(static) num_threads(threads)
+        for (int t = 0; t < threads; ++t) {
+            const std::size_t i0 = std::size_t(t) * chunk;
+            if (i0 < n) f(i0, std::min(chunk, n - i0));
+        }
+    }
     static std::uint64_t mix(std::uint64_t z) {  // splitmix64's finaliser
         z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
         z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
