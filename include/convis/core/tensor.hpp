@@ -11,16 +11,25 @@
 
 namespace convis {
 
-/// A non-owning view of a batch of samples of shape S (const T for read-only).
-template <shape S, class T = float>
-class TensorView {
-public:
+/// What a batch of samples of shape S holding T says about itself.
+template <shape S, class T>
+struct batch_layout {
     using shape_type = S;
     using value_type = T;
     static constexpr int channels = S::channels;
     static constexpr int height = S::height;
     static constexpr int width = S::width;
     static constexpr std::size_t sample_size = S::size;
+};
+
+/// A non-owning view of a batch of samples of shape S (const T for read-only).
+template <shape S, class T = float>
+class TensorView : public batch_layout<S, std::remove_const_t<T>> {
+public:
+    using batch_layout<S, std::remove_const_t<T>>::sample_size;
+    using batch_layout<S, std::remove_const_t<T>>::channels;
+    using batch_layout<S, std::remove_const_t<T>>::height;
+    using batch_layout<S, std::remove_const_t<T>>::width;
 
     TensorView() = default;
     TensorView(T* data, int batch) : data_(data), batch_(batch) {}
@@ -44,14 +53,12 @@ private:
 };
 
 template <shape S, class T = float>
-class Tensor {
+class Tensor : public batch_layout<S, T> {
 public:
-    using shape_type = S;
-    using value_type = T;
-    static constexpr int channels = S::channels;
-    static constexpr int height = S::height;
-    static constexpr int width = S::width;
-    static constexpr std::size_t sample_size = S::size;
+    using batch_layout<S, T>::sample_size;
+    using batch_layout<S, T>::channels;
+    using batch_layout<S, T>::height;
+    using batch_layout<S, T>::width;
 
     Tensor() = default;
     /// A batch of `batch` samples, zero-filled.
