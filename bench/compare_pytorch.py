@@ -6,9 +6,13 @@ What
 
     1. the convis Google Benchmark program (``--convis-bench``, default
        ``<repo>/build/bin/convis_bench``) restricted to ``BM_ZFNet_Forward/1``,
-       ``BM_ZFNet_Forward/16`` and ``BM_ZFNet_Train/16``, in JSON mode, taking
-       the median of ``--repetitions`` repetitions of its ``images_per_second``
-       (or ``items_per_second``) counter;
+       ``BM_ZFNet_Forward/16`` and ``BM_ZFNet_Train/16``, in JSON mode, with
+       ``--repetitions`` repetitions of at least ``--seconds`` each, taking the
+       median.  Throughput is batch / ``real_time`` (wall clock, as on the
+       PyTorch side); the benchmark's ``images_per_second`` (or
+       ``items_per_second``) counter is recorded too, and a mismatch is
+       reported (Google Benchmark rates use CPU time unless the benchmark
+       calls ``UseRealTime()``);
     2. the same three workloads in PyTorch, on the identical network
        (``bench/pytorch_zfnet.py``): 224x224x3 input, 1000 classes;
        ``forward`` is eval mode under ``torch.inference_mode()``; ``train`` is
@@ -40,6 +44,11 @@ Why like this
     The convis binary runs with its ordinary environment except
     ``OMP_NUM_THREADS`` (same thread count), and never at the same time as
     PyTorch.
+
+    Both sides also record how much CPU other processes used while they were
+    measured (from ``/proc/stat``).  A PyTorch run during which others used
+    more than 10% of the CPUs is repeated (``--retries``); anything still
+    disturbed, on either side, is flagged as unreliable.
 
 Usage
     python3 bench/compare_pytorch.py                       # both sides
@@ -138,8 +147,60 @@ def parse_layouts(text: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+#: Above this share of the CPUs used by other processes, a measurement is retried
+#: (PyTorch) or flagged (convis).
+BUSY_LIMIT = 0.10
+
+
 def fmt_rate(x: float | None) -> str:
     return "n/a" if x is None else f"{x:,.2f}"
+
+
+def _system_busy_seconds() -> float | None:
+    """CPU seconds all processes have used since boot (from /proc/stat), or None."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(v) for v in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu_seconds() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+def _children_cpu_seconds() -> float:
+    t = os.times()
+    return t.children_user + t.children_system
+
+
+class CpuMeter:
+    """Context manager: wall time of a span and how the machine's CPU time was shared.
+
+    ``own_share`` is the CPU time of the measured code (this process, or with
+    ``children=True`` the finished child processes) and ``other_share`` that of
+    everything else, both as fractions of wall time x CPU count.  A high
+    ``other_share`` means other processes competed and the timing is unreliable.
+    """
+
+    def __init__(self, children: bool = False):
+        self._own = _children_cpu_seconds if children else _own_cpu_seconds
+
+    def __enter__(self):
+        self._busy0, self._own0, self._t0 = _system_busy_seconds(), self._own(), time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.wall = time.perf_counter() - self._t0
+        busy1, own = _system_busy_seconds(), self._own() - self._own0
+        capacity = self.wall * (os.cpu_count() or 1)
+        self.own_share = own / capacity
+        self.other_share = (None if busy1 is None or self._busy0 is None
+                            else max(0.0, busy1 - self._busy0 - own) / capacity)
+        return False
 
 
 # --------------------------------------------------------------------------- convis side
@@ -180,10 +241,14 @@ def run_convis(args, workloads: list[Workload]) -> dict | None:
     ]
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
     print(f"\n[convis] running: OMP_NUM_THREADS={args.threads} {' '.join(cmd)}", flush=True)
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, text=True)
-    print(f"[convis] finished in {time.perf_counter() - t0:.1f} s (exit status {proc.returncode})",
-          flush=True)
+    with CpuMeter(children=True) as m:
+        proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, text=True)
+    print(f"[convis] finished in {m.wall:.1f} s (exit status {proc.returncode};"
+          f" CPU use: own {m.own_share:.0%}"
+          + ("" if m.other_share is None else f", others {m.other_share:.0%}") + ")", flush=True)
+    if m.other_share is not None and m.other_share > BUSY_LIMIT:
+        print(f"[convis] WARNING: other processes used {m.other_share:.0%} of the CPUs while"
+              " convis_bench ran; its numbers are not reliable.", flush=True)
     if proc.returncode != 0:
         print("[convis] benchmark failed; ignoring its results.", flush=True)
         return None
@@ -269,6 +334,7 @@ def run_torch(args, workloads: list[Workload]) -> dict | None:
             "--seconds", repr(args.seconds),
             "--repetitions", str(args.repetitions),
             "--warmup", str(args.warmup),
+            "--retries", str(args.retries),
         ]
         print(f"\n[torch] running worker: {args.python} (LD_PRELOAD={env.get('LD_PRELOAD', '')!s}"
               f" MALLOC_CONF={env.get('MALLOC_CONF', '')!s})", flush=True)
@@ -412,22 +478,31 @@ def torch_worker(args) -> int:
                 step()
                 t_iter = min(t_iter, time.perf_counter() - t0)
             iters = max(1, math.ceil(args.seconds / t_iter))
-            runs, cpu_share = [], []
+            runs, own_share, other_share, retried = [], [], [], 0
             for _ in range(args.repetitions):
-                c0, t0 = time.process_time(), time.perf_counter()
-                for _ in range(iters):
-                    step()
-                wall = time.perf_counter() - t0
-                runs.append(w.batch * iters / wall)
-                # CPU time this process got, relative to threads x wall time: well
-                # below 100% means serial sections or other processes competing.
-                cpu_share.append((time.process_time() - c0) / (wall * args.threads))
+                for attempt in range(args.retries + 1):
+                    with CpuMeter() as m:
+                        for _ in range(iters):
+                            step()
+                    if m.other_share is None or m.other_share <= BUSY_LIMIT or attempt == args.retries:
+                        break
+                    retried += 1  # another process competed for the CPUs: measure again
+                    time.sleep(1.0)
+                runs.append(w.batch * iters / m.wall)
+                own_share.append(m.own_share)
+                if m.other_share is not None:
+                    other_share.append(m.other_share)
             per_layout[layout] = {"images_per_second": statistics.median(runs), "runs": runs,
-                                  "iterations_per_run": iters, "cpu_share": cpu_share}
+                                  "iterations_per_run": iters, "own_cpu_share": own_share,
+                                  "other_cpu_share": other_share, "retried_runs": retried}
+            others = f", others {max(other_share):.0%}" if other_share else ""
+            again = f"; {retried} run(s) retried" if retried else ""
             print(f"[torch] {w.name:<11} {layout:<14} {statistics.median(runs):10.2f} img/s"
                   f"  (runs: {', '.join(f'{r:.2f}' for r in runs)}; {iters} iterations each;"
-                  f" CPU share {min(cpu_share):.0%}-{max(cpu_share):.0%})",
-                  flush=True)
+                  f" CPU use: own {statistics.median(own_share):.0%}{others}{again})", flush=True)
+            if other_share and max(other_share) > BUSY_LIMIT:
+                print(f"[torch] WARNING: other processes used up to {max(other_share):.0%} of the"
+                      " CPUs during this measurement; it is not reliable.", flush=True)
             del step
         best = max(per_layout, key=lambda k: per_layout[k]["images_per_second"])
         results[w.name] = {"layouts": per_layout, "best_layout": best,
@@ -486,6 +561,9 @@ def main(argv=None) -> int:
                    help="timed runs per workload; the median is reported (default: %(default)s)")
     p.add_argument("--warmup", type=int, default=3,
                    help="PyTorch warm-up iterations per workload and layout (default: %(default)s)")
+    p.add_argument("--retries", type=int, default=2,
+                   help="times a PyTorch run is repeated when other processes used more than"
+                        f" {BUSY_LIMIT * 100:.0f}%% of the CPUs meanwhile (default: %(default)s)")
     p.add_argument("--threads", type=int, default=usable_cores(),
                    help="threads for both sides (default: usable cores, %(default)s)")
     p.add_argument("--only-torch", action="store_true", help="skip the convis benchmark")
@@ -509,8 +587,8 @@ def main(argv=None) -> int:
         args.layouts = parse_layouts(args.layouts)
     except argparse.ArgumentTypeError as e:
         p.error(str(e))
-    if args.seconds <= 0 or args.repetitions < 1 or args.threads < 1:
-        p.error("--seconds, --repetitions and --threads must be positive")
+    if args.seconds <= 0 or args.repetitions < 1 or args.threads < 1 or args.retries < 0:
+        p.error("--seconds, --repetitions and --threads must be positive, --retries >= 0")
     args.workloads_list = [w.name for w in workloads]
 
     if args.torch_worker:
