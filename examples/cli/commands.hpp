@@ -1,0 +1,61 @@
+#pragma once
+// The convis program's subcommands. Each lives in its own translation unit (info.cpp, forward.cpp,
+// init.cpp, make_input.cpp) so that a 2-core machine compiles them in parallel; main.cpp only
+// parses and dispatches. This header is deliberately light: it includes CLI11, not convis.
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+namespace convis_cli {
+
+/// A registered subcommand: its CLI11 node, and what to do when the user chose it. `run` throws
+/// convis::error (or any std::exception) on failure; main turns that into one line and exit 1.
+struct command {
+    CLI::App* app;
+    std::function<void()> run;
+};
+
+command add_info(CLI::App& parent);
+command add_forward(CLI::App& parent);
+command add_init(CLI::App& parent);
+command add_make_input(CLI::App& parent);
+
+/// The model choice shared by every subcommand that builds a network.
+struct model_choice {
+    std::string model = "zfnet";
+    int classes = 1000;
+};
+
+/// Adds --seed: an unsigned 64-bit integer, digits only (CLI11 alone would wrap "-1" around to
+/// 2^64 - 1 and saturate values past it).
+inline CLI::Option* add_seed_option(CLI::App* app, std::uint64_t& seed) {
+    const CLI::Validator digits(
+        [](std::string& s) -> std::string {
+            if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos)
+                return "expected a non-negative integer, got '" + s + "'";
+            const std::string max = "18446744073709551615";  // CLI11 would saturate larger values
+            const std::string t = s.substr(std::min(s.find_first_not_of('0'), s.size()));
+            if (t.size() > max.size() || (t.size() == max.size() && t > max))
+                return "seed " + s + " is larger than 2^64 - 1";
+            return {};
+        },
+        "UINT");
+    return app->add_option("--seed", seed, "Random seed")->check(digits)->capture_default_str();
+}
+
+/// Adds --model (required; checked against the model names, a wrong name is a usage error) and
+/// --classes (an integer; whether it is a supported count is checked when the model is built).
+inline void add_model_options(CLI::App* app, model_choice& m) {
+    app->add_option("--model", m.model, "Network: zfnet (the paper's Fig. 3), zfnet512 (Table 3's "
+                                        "512-1024-512 variant) or zfnet-pytorch (the common PyTorch code)")
+        ->required()
+        ->check(CLI::IsMember({"zfnet", "zfnet512", "zfnet-pytorch"}));
+    app->add_option("--classes", m.classes,
+                    "Number of classes: 10, 20, 100, 101, 102, 256, 257 or 1000")
+        ->capture_default_str();
+}
+
+}  // namespace convis_cli

@@ -1,0 +1,144 @@
+// convis forward --model M [--classes N] --weights W --input X --out Y [--layers a,b,...]
+//
+// Loads W into the network (eval mode), runs one forward pass over X's `input` [N,C,H,W] and writes
+// the listed layers' outputs to Y under their layer names ([N,C,H,W] for feature maps, [N,F] for
+// flat outputs) plus `prob`, the softmax of the last layer [N, classes]. Prints each sample's top 5.
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include <convis/convis.hpp>
+
+#include "models.hpp"
+
+namespace convis_cli {
+namespace {
+
+struct forward_options {
+    model_choice model;
+    std::string weights, input, out;
+    std::string layers;
+    bool layers_given = false;
+};
+
+std::string shape_text(const std::vector<std::int64_t>& s) {
+    std::string t = "[";
+    for (std::size_t i = 0; i < s.size(); ++i) t += (i ? "," : "") + std::to_string(s[i]);
+    return t + "]";
+}
+
+/// The layer indices named by a comma-separated list, in the order given, without repeats.
+template <class Net>
+std::vector<int> parse_layers(const std::string& list) {
+    std::vector<int> out;
+    if (list.empty()) return out;
+    std::size_t begin = 0;
+    while (true) {
+        const std::size_t end = std::min(list.find(',', begin), list.size());
+        std::string name = list.substr(begin, end - begin);
+        name.erase(0, name.find_first_not_of(" \t"));
+        name.erase(name.find_last_not_of(" \t") + 1);
+        const int i = Net::index_of(name);
+        if (i < 0) {
+            std::string valid;
+            for (int j = 0; j < Net::size; ++j) valid += (j ? ", " : "") + Net::name(j);
+            throw convis::error("--layers: " + (name.empty() ? std::string("empty layer name in '" + list + "'")
+                                                             : "unknown layer '" + name + "'") +
+                                "; valid names: " + valid);
+        }
+        if (std::find(out.begin(), out.end(), i) == out.end()) out.push_back(i);
+        if (end == list.size()) break;
+        begin = end + 1;
+    }
+    return out;
+}
+
+template <class Net>
+void run_forward(const forward_options& o) {
+    using In = typename Net::input_shape;
+    constexpr int classes = Net::output_shape::channels;
+    const std::vector<int> layers =
+        o.layers_given ? parse_layers<Net>(o.layers) : std::vector<int>{Net::size - 1};
+
+    // The input first: it is small, and a wrong shape should not wait for a large weights file.
+    const convis::safetensors_file xf = convis::read_safetensors(o.input);
+    const convis::stored_tensor& xt = xf.at("input");
+    const std::vector<std::int64_t> expected = {In::channels, In::height, In::width};
+    if (xt.shape.size() != 4 || !std::equal(expected.begin(), expected.end(), xt.shape.begin() + 1) ||
+        xt.shape[0] < 1)
+        throw convis::error(o.input + ": tensor 'input' has shape " + shape_text(xt.shape) + ", but " + o.model.model +
+                            " expects [N," + std::to_string(In::channels) + "," + std::to_string(In::height) + "," +
+                            std::to_string(In::width) + "] with N >= 1");
+    if (xt.shape[0] > 1 << 20)
+        throw convis::error(o.input + ": batch of " + std::to_string(xt.shape[0]) + " samples is too large");
+    const auto x = convis::Tensor<In>::from(xt.to_vector<float>(o.input, "input"));
+
+    // Models are large (ZFNetPyTorch: 1.5 GB of parameters): on the heap, and only this one.
+    auto model = std::make_unique<convis::Model<Net>>();
+    convis::load_weights(*model, o.weights);
+    model->eval();
+    const auto logits = model->forward(x);
+    convis::Tensor<convis::Features<classes>> prob;
+    convis::softmax<classes, float>(logits, prob);
+
+    // TODO(lead): "every (listed) layer output by name, in PyTorch shapes" is library material.
+    convis::safetensors_file y;
+    y.path = o.out;
+    const int batch = x.batch();
+    for (int index : layers)
+        with_layer<Net>(index, [&](auto i) {
+            constexpr int I = decltype(i)::value;
+            using S = typename Net::template shape_after<I>;
+            std::vector<std::int64_t> shape = {batch};
+            if (flat_output<Net, I>()) shape.push_back(std::int64_t(S::size));
+            else shape.insert(shape.end(), {S::channels, S::height, S::width});
+            const auto out = model->template output<I>();
+            y.tensors.emplace(Net::name(I), convis::make_tensor<float>(out.values(), std::move(shape)));
+        });
+    y.tensors.emplace("prob", convis::make_tensor<float>(prob.values(), {batch, classes}));
+    y.metadata = {{"convis.model", o.model.model},
+                  {"convis.classes", std::to_string(classes)},
+                  {"convis.weights", o.weights}};
+    convis::write_safetensors(o.out, y);
+
+    std::string written;
+    for (const auto& [name, t] : y.tensors) written += (written.empty() ? "" : ", ") + name + " " + shape_text(t.shape);
+    std::printf("%s: %d sample%s through %s; wrote %s: %s\n", o.input.c_str(), batch, batch == 1 ? "" : "s",
+                type_name(o.model.model, classes).c_str(), o.out.c_str(), written.c_str());
+    const int k = std::min(5, classes);
+    std::vector<int> order(classes);
+    for (int n = 0; n < batch; ++n) {
+        const float* p = prob.sample(n);
+        std::iota(order.begin(), order.end(), 0);
+        std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                          [&](int a, int b) { return p[a] > p[b] || (p[a] == p[b] && a < b); });
+        std::printf("sample %d top-%d:", n, k);
+        for (int j = 0; j < k; ++j) std::printf("  %d (%.4f)", order[j], double(p[order[j]]));
+        std::printf("\n");
+    }
+}
+
+}  // namespace
+
+command add_forward(CLI::App& parent) {
+    auto* app = parent.add_subcommand("forward", "Run one forward pass and write the chosen layers' outputs "
+                                                 "and the class probabilities to a safetensors file");
+    auto o = std::make_shared<forward_options>();
+    add_model_options(app, o->model);
+    app->add_option("--weights", o->weights, "Weights (safetensors, PyTorch state_dict names)")->required();
+    app->add_option("--input", o->input, "Input (safetensors with 'input' [N,3,224,224] float32)")->required();
+    app->add_option("--out", o->out, "Output safetensors file (written atomically)")->required();
+    auto* layers = app->add_option("--layers", o->layers,
+                                   "Comma-separated layer names whose outputs to write (default: the last layer); "
+                                   "'prob' is always written");
+    return {app, [o, layers] {
+                o->layers_given = layers->count() > 0;
+                with_model(o->model, [&]<class Net>() { run_forward<Net>(*o); });
+            }};
+}
+
+}  // namespace convis_cli

@@ -1,0 +1,83 @@
+// convis — the command-line program: parses the command line and runs one subcommand.
+//
+// Exit status: 0 on success (and for --help / --version), 1 when the subcommand fails (a bad file,
+// tensor, shape, layer name or class count), 2 for a usage error (unknown option, missing or
+// malformed argument). Every failure is one line on stderr: "convis: <message>".
+#include <exception>
+#include <iostream>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+
+#ifndef CONVIS_VERSION
+#define CONVIS_VERSION "unknown"
+#endif
+
+namespace {
+
+/// Messages from files and parsers may hold line breaks; the program promises one line.
+std::string one_line(std::string s) {
+    for (char& c : s)
+        if (c == '\n' || c == '\r') c = ' ';
+    while (!s.empty() && s.back() == ' ') s.pop_back();
+    return s;
+}
+
+int fail(const std::string& message, int status) {
+    std::cout.flush();
+    std::cerr << "convis: " << one_line(message) << std::endl;
+    return status;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"convis: visualizing and understanding convolutional networks (Zeiler & Fergus, ECCV 2014)", "convis"};
+    app.set_version_flag("--version", std::string("convis ") + CONVIS_VERSION);
+    app.require_subcommand(1);
+
+    std::vector<convis_cli::command> commands;
+    try {
+        commands = {convis_cli::add_info(app), convis_cli::add_forward(app), convis_cli::add_init(app),
+                    convis_cli::add_make_input(app)};
+    } catch (const std::exception& e) {  // a mistake in the option definitions themselves
+        return fail(std::string("internal error: ") + e.what(), 1);
+    }
+
+    // CLI11 would answer "A subcommand is required" to a misspelt one; name it instead.
+    if (argc > 1 && argv[1][0] != '-') {
+        const std::string first = argv[1];
+        std::string names;
+        bool known = false;
+        for (const auto& c : commands) {
+            known = known || c.app->get_name() == first;
+            names += (names.empty() ? "" : ", ") + c.app->get_name();
+        }
+        if (!known) return fail("unknown subcommand '" + first + "'; choose one of " + names + " (see 'convis --help')", 2);
+    }
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() == 0) return app.exit(e);  // --help, --help-all, --version
+        std::string where = "convis";
+        for (const auto* sub : app.get_subcommands()) where += " " + sub->get_name();
+        return fail(std::string(e.what()) + " (see '" + where + " --help')", 2);
+    } catch (const std::exception& e) {
+        return fail(e.what(), 2);
+    }
+
+    try {
+        for (const auto& c : commands)
+            if (c.app->parsed()) c.run();
+    } catch (const std::bad_alloc&) {
+        return fail("out of memory", 1);
+    } catch (const std::exception& e) {  // convis::error and everything else
+        return fail(e.what(), 1);
+    } catch (...) {
+        return fail("unexpected failure", 1);
+    }
+    return 0;
+}

@@ -1,0 +1,86 @@
+#pragma once
+// Turns the run-time choice (--model, --classes) into a network type, once per subcommand.
+//
+// The class count is a template argument of ZFNet<Classes>, so only a fixed set of counts exists in
+// the program; each is instantiated once per model. A subcommand is written once, as a generic
+// lambda over the network type:
+//
+//     with_model(choice, [&]<class Net>() { ... Net::parameter_count ... });
+//
+// Only the network types are included here (no Eigen), so a subcommand that needs nothing but the
+// type (info) compiles quickly; subcommands that run a Model include <convis/convis.hpp>.
+#include <array>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <convis/core/error.hpp>
+#include <convis/models/zfnet.hpp>
+
+#include "commands.hpp"
+
+namespace convis_cli {
+
+/// The class counts the program is built for: common data sets' (CIFAR-10, Pascal VOC's 20,
+/// CIFAR-100, Caltech-101 with and without background, Caltech-256 with and without clutter,
+/// ImageNet's 1000).
+inline constexpr std::array<int, 8> supported_classes = {10, 20, 100, 101, 102, 256, 257, 1000};
+
+inline std::string supported_classes_text() {
+    std::string s;
+    for (int c : supported_classes) s += (s.empty() ? "" : ", ") + std::to_string(c);
+    return s;
+}
+
+/// The C++ type behind a --model name, for messages ("ZFNet<10>").
+inline std::string type_name(std::string_view model, int classes) {
+    const char* base = model == "zfnet" ? "ZFNet" : model == "zfnet512" ? "ZFNet512" : "ZFNetPyTorch";
+    return std::string(base) + "<" + std::to_string(classes) + ">";
+}
+
+namespace detail {
+template <int Classes, class F>
+void with_model_of(std::string_view model, F& f) {
+    if (model == "zfnet") f.template operator()<convis::ZFNet<Classes>>();
+    else if (model == "zfnet512") f.template operator()<convis::ZFNet512<Classes>>();
+    else if (model == "zfnet-pytorch") f.template operator()<convis::ZFNetPyTorch<Classes>>();
+    else throw convis::error("unknown model '" + std::string(model) + "'; choose zfnet, zfnet512 or zfnet-pytorch");
+}
+}  // namespace detail
+
+/// Calls f.template operator()<Net>() with the network the user chose; throws convis::error for an
+/// unsupported class count (listing the supported ones) or an unknown model name.
+template <class F>
+void with_model(const model_choice& m, F&& f) {
+    bool found = false;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        (void)((m.classes == supported_classes[I]
+                    ? (detail::with_model_of<supported_classes[I]>(m.model, f), found = true)
+                    : false) ||
+               ...);
+    }(std::make_index_sequence<supported_classes.size()>{});
+    if (!found)
+        throw convis::error("--classes " + std::to_string(m.classes) + " is not supported; this program is built for " +
+                            supported_classes_text() + " classes");
+}
+
+/// Whether layer I's output is a flat feature vector ([N, F], as in PyTorch after Flatten or
+/// Linear) rather than feature maps ([N, C, H, W]).
+// TODO(lead): library material (the PyTorch rank/shape of a layer's output); see the report.
+template <class Net, int I>
+constexpr bool flat_output() {
+    for (int j = 0; j <= I; ++j)
+        if (Net::kinds[j] == "Flatten" || Net::kinds[j] == "Linear") return true;
+    return false;
+}
+
+/// Calls f(std::integral_constant<int, I>{}) for the layer whose run-time index is `index`.
+template <class Net, class F>
+void with_layer(int index, F&& f) {
+    Net::for_each_index([&](auto i) {
+        if (decltype(i)::value == index) f(i);
+    });
+}
+
+}  // namespace convis_cli

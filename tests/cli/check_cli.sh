@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# Checks the convis command-line program end to end: the layer tables, a forward pass on freshly
+# initialised weights and a synthetic input, and every error path (exit status 1 for a bad file,
+# shape, name or class count; 2 for a usage error; always exactly one line on stderr).
+#
+# usage: check_cli.sh <path to convis> <scratch directory>
+set -euo pipefail
+
+if [[ $# -ne 2 ]]; then
+    echo "usage: $0 <path to convis> <scratch directory>" >&2
+    exit 2
+fi
+convis=$(realpath -- "$1")
+scratch=$2
+if [[ ! -x $convis ]]; then
+    echo "FAIL: $convis is not an executable" >&2
+    exit 1
+fi
+rm -rf "$scratch"
+mkdir -p "$scratch"
+cd "$scratch"
+
+failures=0
+fail() {
+    echo "FAIL: $*" >&2
+    failures=$((failures + 1))
+}
+pass() { echo "ok: $*"; }
+die() {
+    echo "FAIL: $* (the remaining checks need it)" >&2
+    exit 1
+}
+
+# run <args...>: runs convis, keeping its exit status in $rc, stdout in out.txt, stderr in err.txt.
+run() {
+    set +e
+    "$convis" "$@" >out.txt 2>err.txt
+    rc=$?
+    set -e
+}
+
+# expect_fail <status> <what> <pattern>... -- <args...>: convis must exit with <status>, write
+# exactly one line to stderr starting with "convis: ", and that line must contain every pattern.
+expect_fail() {
+    local status=$1 what=$2
+    shift 2
+    local patterns=()
+    while [[ $1 != -- ]]; do
+        patterns+=("$1")
+        shift
+    done
+    shift
+    run "$@"
+    local ok=1
+    if [[ $rc -ne $status ]]; then
+        fail "$what: exit status $rc, expected $status (convis $*)"
+        ok=0
+    fi
+    local lines
+    lines=$(wc -l <err.txt)
+    # Exactly one line: one newline, and nothing after it.
+    if [[ $lines -ne 1 || -n $(tail -c 1 err.txt) ]]; then
+        fail "$what: stderr has $lines lines, expected exactly 1:"
+        sed 's/^/    /' err.txt >&2
+        ok=0
+    fi
+    if ! grep -q '^convis: ' err.txt; then
+        fail "$what: stderr does not start with 'convis: ': $(head -c 300 err.txt)"
+        ok=0
+    fi
+    local p
+    for p in "${patterns[@]}"; do
+        if ! grep -qF -- "$p" err.txt; then
+            fail "$what: message does not contain '$p': $(head -c 500 err.txt)"
+            ok=0
+        fi
+    done
+    if [[ $ok -eq 1 ]]; then pass "$what (exit $rc): $(cat err.txt)"; fi
+}
+
+# ---- info: the layer table of each model ---------------------------------------------------------
+check_info() {
+    local model=$1 rows=$2 total=$3
+    run info --model "$model"
+    if [[ $rc -ne 0 ]]; then
+        fail "info --model $model: exit status $rc: $(cat err.txt)"
+        return
+    fi
+    local n
+    n=$(grep -cE '^ *[0-9]+  ' out.txt || true)
+    [[ $n -eq $rows ]] || fail "info --model $model: $n layer rows, expected $rows"
+    grep -qE "^total parameters: $total( |\$)" out.txt || fail "info --model $model: no line 'total parameters: $total'"
+    [[ -s err.txt ]] && fail "info --model $model: wrote to stderr: $(cat err.txt)"
+    pass "info --model $model: $n rows, $total parameters"
+}
+check_info zfnet 23 62357608
+check_info zfnet512 23 107627624
+check_info zfnet-pytorch 21 386548840
+
+run info --model zfnet
+grep -qE '^ +0  conv1 +Conv2d +96x110x110 +14208 +7 +2 +-1$' out.txt || fail "info: conv1 row is wrong: $(grep conv1 out.txt)"
+grep -qE '^ +14  pool5 +MaxPool2d +256x6x6 +0 +171 +32 +-49$' out.txt || fail "info: pool5 row is wrong: $(grep pool5 out.txt)"
+grep -qE '^ +22  fc8 +Linear +1000 +4097000 +global' out.txt || fail "info: fc8 row is wrong: $(grep fc8 out.txt)"
+run info --model zfnet --classes 10
+grep -qE '^ +22  fc8 +Linear +10 +40970 +global' out.txt || fail "info --classes 10: fc8 row is wrong: $(grep fc8 out.txt)"
+grep -q '^total parameters: 58301578' out.txt || fail "info --classes 10: wrong total: $(grep total out.txt)"
+
+run --help
+[[ $rc -eq 0 ]] || fail "--help: exit status $rc"
+grep -q 'forward' out.txt || fail "--help does not list the forward subcommand"
+run forward --help
+[[ $rc -eq 0 && ! -s err.txt ]] || fail "forward --help: exit status $rc, stderr: $(cat err.txt)"
+grep -q -- '--layers' out.txt || fail "forward --help does not describe --layers"
+
+# ---- init + make-input + forward ---------------------------------------------------------------
+run init --model zfnet --classes 10 --out w.safetensors --seed 1
+[[ $rc -eq 0 && -s w.safetensors ]] || die "init: exit status $rc: $(cat err.txt)"
+# 58,301,578 float32 parameters plus the header.
+size=$(wc -c <w.safetensors)
+[[ $size -gt 233206312 && $size -lt 233216312 ]] || fail "init: weights file is $size bytes"
+run make-input --out x.safetensors --batch 2 --seed 3
+[[ $rc -eq 0 && -s x.safetensors ]] || die "make-input: exit status $rc: $(cat err.txt)"
+head -c 200 x.safetensors | grep -aqF '"input":{"dtype":"F32","shape":[2,3,224,224]' ||
+    fail "make-input: header does not hold input [2,3,224,224] F32"
+run make-input --out x_again.safetensors --batch 2 --seed 3
+cmp -s x.safetensors x_again.safetensors || fail "make-input is not deterministic for a fixed seed"
+
+run forward --model zfnet --classes 10 --weights w.safetensors --input x.safetensors --out y.safetensors \
+    --layers conv1,pool5,fc8
+if [[ $rc -ne 0 ]]; then
+    fail "forward: exit status $rc: $(cat err.txt)"
+else
+    header=$(head -c 1000 y.safetensors | tr -d '\000')
+    for entry in '"conv1":{"dtype":"F32","shape":[2,96,110,110]' '"pool5":{"dtype":"F32","shape":[2,256,6,6]' \
+        '"fc8":{"dtype":"F32","shape":[2,10]' '"prob":{"dtype":"F32","shape":[2,10]'; do
+        grep -qF -- "$entry" <<<"$header" || fail "forward: output header lacks $entry"
+    done
+    # Data: (2·96·110·110 + 2·256·6·6 + 2·10 + 2·10) float32 after the 8-byte length and the header.
+    header_len=$(od -An -t u8 -N 8 y.safetensors | tr -d ' ')  # little-endian u64, as on this host
+    size=$(wc -c <y.safetensors)
+    expected=$((8 + header_len + 4 * (2 * 96 * 110 * 110 + 2 * 256 * 6 * 6 + 2 * 10 + 2 * 10)))
+    [[ $size -eq $expected ]] || fail "forward: output is $size bytes, expected $expected"
+    [[ $(grep -c '^sample [01] top-5:' out.txt) -eq 2 ]] || fail "forward: no top-5 line per sample: $(cat out.txt)"
+    [[ -s err.txt ]] && fail "forward: wrote to stderr: $(cat err.txt)"
+    pass "forward: $(head -1 out.txt)"
+fi
+
+# ---- error paths ------------------------------------------------------------------------------
+fwd=(forward --model zfnet --classes 10 --out y2.safetensors)
+
+expect_fail 1 "missing weights file" missing.safetensors -- \
+    "${fwd[@]}" --weights missing.safetensors --input x.safetensors
+expect_fail 1 "missing input file" no_input.safetensors -- \
+    "${fwd[@]}" --weights w.safetensors --input no_input.safetensors
+expect_fail 1 "zfnet weights into zfnet512" w.safetensors conv3.weight '[384,256,3,3]' '[512,256,3,3]' -- \
+    forward --model zfnet512 --classes 10 --weights w.safetensors --input x.safetensors --out y2.safetensors
+
+run make-input --out small.safetensors --size 100
+expect_fail 1 "input of the wrong shape" small.safetensors '[1,3,100,100]' '3,224,224' -- \
+    "${fwd[@]}" --weights w.safetensors --input small.safetensors
+expect_fail 1 "input file without 'input'" w.safetensors input -- \
+    "${fwd[@]}" --weights w.safetensors --input w.safetensors
+expect_fail 1 "unknown layer name" conv9 conv1 pool5 fc8 -- \
+    "${fwd[@]}" --weights w.safetensors --input x.safetensors --layers conv1,conv9
+expect_fail 1 "unsupported --classes" 7 '10, 20, 100, 101, 102, 256, 257, 1000' -- \
+    info --model zfnet --classes 7
+expect_fail 1 "unsupported --classes in forward" 11 1000 -- \
+    forward --model zfnet --classes 11 --weights w.safetensors --input x.safetensors --out y2.safetensors
+
+head -c 100000000 w.safetensors >truncated.safetensors
+expect_fail 1 "truncated weights (data)" truncated.safetensors -- \
+    "${fwd[@]}" --weights truncated.safetensors --input x.safetensors
+head -c 500 w.safetensors >truncated_header.safetensors
+expect_fail 1 "truncated weights (header)" truncated_header.safetensors -- \
+    "${fwd[@]}" --weights truncated_header.safetensors --input x.safetensors
+printf 'abc' >tiny.safetensors
+expect_fail 1 "three-byte weights file" tiny.safetensors -- \
+    "${fwd[@]}" --weights tiny.safetensors --input x.safetensors
+expect_fail 1 "output directory missing" no/such/dir -- \
+    forward --model zfnet --classes 10 --weights w.safetensors --input x.safetensors --out no/such/dir/y.safetensors
+expect_fail 1 "make-input --batch 0" batch -- make-input --out z.safetensors --batch 0
+
+expect_fail 2 "unknown option" --bogus -- info --model zfnet --bogus
+expect_fail 2 "bad --model" alexnet -- info --model alexnet
+expect_fail 2 "bad --model in forward" alexnet -- \
+    forward --model alexnet --weights w.safetensors --input x.safetensors --out y2.safetensors
+expect_fail 2 "non-numeric --classes" ten -- info --model zfnet --classes ten
+expect_fail 2 "missing --model" --model -- info
+expect_fail 2 "missing --weights" --weights -- forward --model zfnet --input x.safetensors --out y2.safetensors
+expect_fail 2 "bad --scheme" xavier -- init --model zfnet --out w2.safetensors --scheme xavier
+expect_fail 2 "negative --seed" -1 -- make-input --out z.safetensors --seed -1
+expect_fail 2 "unknown subcommand" frobnicate -- frobnicate
+expect_fail 2 "no subcommand" subcommand --
+
+[[ ! -e y2.safetensors && ! -e w2.safetensors && ! -e z.safetensors ]] || fail "a failed command left an output file"
+if ls ./*.tmp-* >/dev/null 2>&1; then fail "a failed command left a temporary file: $(ls ./*.tmp-*)"; fi
+
+# The weights are a quarter of a gigabyte: do not leave them in the build tree.
+rm -f w.safetensors truncated.safetensors
+
+if [[ $failures -ne 0 ]]; then
+    echo "$failures check(s) failed" >&2
+    exit 1
+fi
+echo "all convis command-line checks passed"
