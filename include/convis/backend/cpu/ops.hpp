@@ -347,27 +347,25 @@ struct ops<cpu> {
     }
 
     // ---- fully connected -------------------------------------------------------------------
-    /// y = x W^T + b. For small batches the output features are split across threads, since a
-    /// matrix-vector product is not parallelised by Eigen.
+    /// y = x W^T + b. Computed as y^T = W x^T — the same memory read column-major — with the
+    /// rows of W (output features) split across threads: W streams through once, and a small
+    /// batch does not leave Eigen's GEMM packing a 150 MB right-hand side (2× faster for fc6).
     template <class T>
     static void linear_forward(const linear_desc& d, const T* x, const T* w, const T* b, T* y) {
         using namespace cpu_detail;
+        using MatC = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
         Eigen::Map<const MatR<T>> X(x, d.batch, d.in), W(w, d.out, d.in);
-        Eigen::Map<MatR<T>> Y(y, d.batch, d.out);
-        Eigen::Map<const VecR<T>> B(b, d.out);
-        const int threads = max_threads();
-        if (d.batch <= 8 && threads > 1) {
-            const int chunk = (d.out + threads - 1) / threads;
-#pragma omp parallel for schedule(static) num_threads(threads)
-            for (int t = 0; t < threads; ++t) {
-                const int o0 = t * chunk, cnt = std::min(chunk, d.out - o0);
-                if (cnt <= 0) continue;
-                Y.middleCols(o0, cnt).noalias() = X * W.middleRows(o0, cnt).transpose();
-            }
-        } else {
-            Y.noalias() = X * W.transpose();
+        Eigen::Map<MatC> YT(y, d.out, d.batch);
+        Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>> B(b, d.out);
+        const int threads = std::min(max_threads(), std::max(1, d.out / 64));
+        const int chunk = ((d.out + threads - 1) / threads + 15) / 16 * 16;
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+        for (int t = 0; t < threads; ++t) {
+            const int o0 = t * chunk, cnt = std::min(chunk, d.out - o0);
+            if (cnt <= 0) continue;
+            YT.middleRows(o0, cnt).noalias() = W.middleRows(o0, cnt) * X.transpose();
+            YT.middleRows(o0, cnt).colwise() += B.segment(o0, cnt);
         }
-        Y.rowwise() += B;
     }
     /// gx = gy W (if gx), gW += gy^T x, gb += column sums of gy.
     template <class T>
