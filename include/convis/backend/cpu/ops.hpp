@@ -115,8 +115,8 @@ struct ops<cpu> {
     }
 
     // ---- convolution -----------------------------------------------------------------------
-    /// y = conv(x, w) + b. Images are taken in groups whose columns sit side by side, so that a
-    /// layer with small maps (13×13 in ZFNet) still gives the GEMM enough columns to run at speed.
+    /// y = conv(x, w) + b. Images with small maps are taken in groups whose columns sit side by
+    /// side, so that the GEMM still gets enough columns to run at speed.
     template <class T>
     static void conv2d_forward(const conv2d_desc& d, const T* x, const T* w, const T* b, T* y,
                                scratch<cpu, T>& work) {
@@ -463,11 +463,21 @@ private:
         p.in_size = std::size_t(d.in_c) * d.in_h * d.in_w;
         p.out_size = std::size_t(d.out_c) * p.ohw;
         p.direct = is_pointwise(d);
-        // Aim for at least ~1024 GEMM columns per group, but keep one group per thread.
-        constexpr std::size_t target_columns = 1024;
+        // Images per group: enough GEMM columns (>= min_columns) for the kernel to run at speed,
+        // no more than max_columns (the column buffer stays moderate), and a whole number of
+        // rounds over the threads, so no thread idles at the end.
+        // Measured on ZFNet's layers and small maps: grouping pays below ~128 columns per image
+        // (6×6 maps: +17%) and costs a copy above it.
+        constexpr std::size_t min_columns = 128, max_columns = 2048;
         const int threads = cpu_detail::max_threads();
-        int per = int(std::min<std::size_t>(std::size_t(d.batch), (target_columns + p.ohw - 1) / p.ohw));
-        per = std::max(1, std::min(per, (d.batch + threads - 1) / threads));
+        int per = 1;
+        if (p.ohw < min_columns) {
+            const int rounds_cap = std::max(1, (d.batch + threads - 1) / threads);
+            for (int rounds = 1; rounds <= rounds_cap; ++rounds) {
+                per = (d.batch + threads * rounds - 1) / (threads * rounds);
+                if (std::size_t(per) * p.ohw <= max_columns) break;
+            }
+        }
         p.per_group = per;
         p.groups = (d.batch + per - 1) / per;
         p.cols_size = p.ckk * per * p.ohw;
