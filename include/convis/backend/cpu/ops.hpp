@@ -20,6 +20,7 @@
 
 #include "../../core/op_desc.hpp"
 #include "../../core/policy.hpp"
+#include "gemm.hpp"
 
 namespace convis {
 
@@ -124,7 +125,6 @@ struct ops<cpu> {
         const conv_plan p = plan(d);
         const int threads = p.groups > 1 ? std::min(max_threads(), p.groups) : 1;
         for (int t = 0; t < threads; ++t) work.column(t, p.cols_size + p.out_size_group);
-        Eigen::Map<const MatR<T>> W(w, d.out_c, Eigen::Index(p.ckk));
         Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>> B(b, d.out_c);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
         for (int g = 0; g < p.groups; ++g) {
@@ -137,15 +137,14 @@ struct ops<cpu> {
             } else {
                 for (int i = 0; i < count; ++i) gather_columns(d, p, x + (n0 + i) * p.in_size, buf + i * p.ohw, ncols);
             }
-            Eigen::Map<const MatR<T>, 0, Eigen::OuterStride<>> C(cols, Eigen::Index(p.ckk), ncols,
-                                                                 Eigen::OuterStride<>(ncols));
+            const cpu_gemm::operand<T> Wop{w, std::ptrdiff_t(p.ckk), 1}, Cop{cols, ncols, 1};
             if (count == 1) {
                 Eigen::Map<MatR<T>> Y(y + n0 * p.out_size, d.out_c, Eigen::Index(p.ohw));
-                Y.noalias() = W * C;
+                cpu_gemm::gemm(d.out_c, int(ncols), int(p.ckk), Wop, Cop, Y.data(), ncols, false);
                 Y.colwise() += B;
             } else {
                 Eigen::Map<MatR<T>> Y(buf + p.cols_size, d.out_c, ncols);
-                Y.noalias() = W * C;
+                cpu_gemm::gemm(d.out_c, int(ncols), int(p.ckk), Wop, Cop, Y.data(), ncols, false);
                 for (int i = 0; i < count; ++i) {  // [out_c, count·ohw] → count × [out_c, ohw]
                     Eigen::Map<MatR<T>> Yn(y + (n0 + i) * p.out_size, d.out_c, Eigen::Index(p.ohw));
                     Yn = Y.middleCols(Eigen::Index(i) * p.ohw, Eigen::Index(p.ohw));
@@ -169,7 +168,6 @@ struct ops<cpu> {
             work.column(t, 2 * p.cols_size + p.out_size_group);
             std::fill_n(work.accumulator(t, wsize + d.out_c), wsize + d.out_c, T(0));
         }
-        Eigen::Map<const MatR<T>> W(w, d.out_c, Eigen::Index(p.ckk));
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
         for (int g = 0; g < p.groups; ++g) {
             const int t = thread_id();
@@ -192,20 +190,17 @@ struct ops<cpu> {
                         Eigen::Map<const MatR<T>>(gy + (n0 + i) * p.out_size, d.out_c, Eigen::Index(p.ohw));
                 gyg = gybuf;
             }
-            Eigen::Map<const MatR<T>, 0, Eigen::OuterStride<>> C(cols, Eigen::Index(p.ckk), ncols,
-                                                                 Eigen::OuterStride<>(ncols));
             Eigen::Map<const MatR<T>> GY(gyg, d.out_c, ncols);
-            Eigen::Map<MatR<T>> GW(work.accum[t].data(), d.out_c, Eigen::Index(p.ckk));
             Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>> GB(work.accum[t].data() + wsize, d.out_c);
-            GW.noalias() += GY * C.transpose();
+            // GW += GY·Cᵀ and GC = Wᵀ·GY: transposes are strides.
+            const cpu_gemm::operand<T> GYop{gyg, ncols, 1}, Ct{cols, 1, ncols}, Wt{w, 1, std::ptrdiff_t(p.ckk)};
+            cpu_gemm::gemm(d.out_c, int(p.ckk), int(ncols), GYop, Ct, work.accum[t].data(), std::ptrdiff_t(p.ckk), true);
             GB += GY.rowwise().sum();
             if (gx) {
                 if (p.direct && count == 1) {
-                    Eigen::Map<MatR<T>> GX(gx + n0 * p.in_size, Eigen::Index(p.ckk), ncols);
-                    GX.noalias() = W.transpose() * GY;
+                    cpu_gemm::gemm(int(p.ckk), int(ncols), d.out_c, Wt, GYop, gx + n0 * p.in_size, ncols, false);
                 } else {
-                    Eigen::Map<MatR<T>> GC(gcols, Eigen::Index(p.ckk), ncols);
-                    GC.noalias() = W.transpose() * GY;
+                    cpu_gemm::gemm(int(p.ckk), int(ncols), d.out_c, Wt, GYop, gcols, ncols, false);
                     for (int i = 0; i < count; ++i)
                         scatter_columns(d, p, gcols + i * p.ohw, ncols, gx + (n0 + i) * p.in_size);
                 }
