@@ -161,3 +161,18 @@ TEST_CASE("ZFNet runs forward at full size, batch sizes change and buffers are r
     CHECK(m.output<0>().data() == conv1);  // shrinking keeps the buffer
     CHECK(m.output<"fc8">().batch() == 1);
 }
+
+TEST_CASE("a model that only runs forward has no gradient buffer") {
+    using Net = Sequential<Input<2, 6, 6>, Conv2d<2, 3, 3>, Flatten, Linear<48, 4>>;
+    Model<Net> m;
+    CHECK(m.parameter_list()[0].gradient.empty());
+    Tensor<Net::input_shape> x(2);
+    x.fill(1.f);
+    m.forward(x);
+    CHECK(std::as_const(m).gradients().empty());
+    Tensor<Net::output_shape> gy(2);
+    gy.fill(1.f);
+    m.backward(gy);
+    CHECK(m.parameter_list()[0].gradient.size() == 54);
+    CHECK(m.gradients().size() == Net::parameter_count);
+}

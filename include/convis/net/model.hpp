@@ -37,22 +37,30 @@ public:
     template <int I>
     using shape_before = typename Net::template shape_before<I>;
 
-    Model() : params_(Net::parameter_count), grads_(Net::parameter_count) {
+    Model() : params_(Net::parameter_count) {
         params_.fill(T(0));
-        grads_.fill(T(0));
         seed(0);
     }
 
     // ---- parameters ------------------------------------------------------------------------
     std::span<T> parameters() { return {params_.data(), params_.size()}; }
     std::span<const T> parameters() const { return {params_.data(), params_.size()}; }
-    std::span<T> gradients() { return {grads_.data(), grads_.size()}; }
+    /// The gradient buffer, laid out as parameters(). It is allocated (zeroed) on first use, so a
+    /// model that only runs forward never pays for it.
+    std::span<T> gradients() {
+        ensure_gradients();
+        return {grads_.data(), grads_.size()};
+    }
     std::span<const T> gradients() const { return {grads_.data(), grads_.size()}; }
-    void zero_grad() { grads_.fill(T(0)); }
+    void zero_grad() {
+        ensure_gradients();
+        grads_.fill(T(0));
+    }
 
     /// Every parameter tensor with its PyTorch name ("conv1.weight"), shape and storage, in
-    /// layer order.
+    /// layer order. The gradient spans are empty until the gradient buffer exists.
     std::vector<parameter_ref<T>> parameter_list() {
+        const bool grads = grads_.size() != 0;
         std::vector<parameter_ref<T>> out;
         Net::for_each_index([&](auto i) {
             constexpr int I = decltype(i)::value;
@@ -61,7 +69,8 @@ public:
                 std::vector<std::int64_t> shape(p.dims.begin(), p.dims.begin() + p.rank);
                 out.push_back({Net::name(I) + "." + std::string(p.name), std::move(shape),
                                std::span<T>(params_.data() + off, p.size),
-                               std::span<T>(grads_.data() + off, p.size), p.fan_in, p.is_bias});
+                               grads ? std::span<T>(grads_.data() + off, p.size) : std::span<T>(), p.fan_in,
+                               p.is_bias});
                 off += p.size;
             }
         });
@@ -114,6 +123,7 @@ public:
             throw error("Model::backward: gradient batch " + std::to_string(gy.batch()) +
                         " does not match the forward's batch " + std::to_string(batch_));
         want_input_grad_ = input_gradient;
+        ensure_gradients();
         ops<Policy>::upload(gy.size(), gy.data(), grad_[0].data());
         backward_from<depth - 1>(0);
     }
@@ -146,6 +156,13 @@ private:
     static auto make_states(std::index_sequence<I...>)
         -> std::tuple<layer_state<typename Net::template layer<int(I)>, shape_before<int(I)>, T, Policy>...>;
     using states_tuple = decltype(make_states(std::make_index_sequence<depth>{}));
+
+    void ensure_gradients() {
+        if (grads_.size() == 0) {
+            grads_.resize(Net::parameter_count);
+            grads_.fill(T(0));
+        }
+    }
 
     void prepare(int batch) {
         batch_ = batch;
@@ -194,7 +211,7 @@ private:
 
     typename Net::layer_tuple layers_{};
     states_tuple states_{};
-    typename Policy::template buffer<T> params_, grads_;
+    typename Policy::template buffer<T> params_, grads_;  // grads_ empty until first needed
     std::array<typename Policy::template buffer<T>, depth + 1> acts_{};
     std::array<typename Policy::template buffer<T>, 2> grad_{};
     scratch<Policy, T> work_{};
