@@ -176,3 +176,23 @@ TEST_CASE("a model that only runs forward has no gradient buffer") {
     CHECK(m.parameter_list()[0].gradient.size() == 54);
     CHECK(m.gradients().size() == Net::parameter_count);
 }
+
+TEST_CASE("the layer table, run-time look-ups and PyTorch output shapes come from the type") {
+    using Net = ZFNet<10>;
+    const auto rows = Net::layer_table();
+    REQUIRE(rows.size() == 23);
+    CHECK(rows[2].name == "pool1");
+    CHECK(rows[2].output == std::vector<std::int64_t>{96, 55, 55});
+    CHECK(rows[15].output == std::vector<std::int64_t>{9216});
+    CHECK(rows[22].parameters == 40'970);
+    CHECK(rows[14].field.size == 171);
+    CHECK(Net::find("fc6") == 17);
+    CHECK_THROWS_WITH_AS(Net::find("fc9"), doctest::Contains("no layer named 'fc9'; the layers are conv1, relu1"),
+                         convis::error);
+    CHECK(Net::output_dims<14>(4) == std::vector<std::int64_t>{4, 256, 6, 6});
+    CHECK(Net::output_dims<18>(4) == std::vector<std::int64_t>{4, 4096});
+    int seen = -1;
+    Net::visit(7, [&](auto i) { seen = decltype(i)::value; });
+    CHECK(seen == 7);
+    CHECK_THROWS_AS(Net::visit(23, [](auto) {}), convis::error);
+}

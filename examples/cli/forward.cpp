@@ -35,21 +35,14 @@ std::string shape_text(const std::vector<std::int64_t>& s) {
 template <class Net>
 std::vector<int> parse_layers(const std::string& list) {
     std::vector<int> out;
-    if (list.empty()) return out;
     std::size_t begin = 0;
     while (true) {
         const std::size_t end = std::min(list.find(',', begin), list.size());
         std::string name = list.substr(begin, end - begin);
         name.erase(0, name.find_first_not_of(" \t"));
         name.erase(name.find_last_not_of(" \t") + 1);
-        const int i = Net::index_of(name);
-        if (i < 0) {
-            std::string valid;
-            for (int j = 0; j < Net::size; ++j) valid += (j ? ", " : "") + Net::name(j);
-            throw convis::error("--layers: " + (name.empty() ? std::string("empty layer name in '" + list + "'")
-                                                             : "unknown layer '" + name + "'") +
-                                "; valid names: " + valid);
-        }
+        if (name.empty()) throw convis::error("--layers: empty layer name in '" + list + "'");
+        const int i = Net::find(name);
         if (std::find(out.begin(), out.end(), i) == out.end()) out.push_back(i);
         if (end == list.size()) break;
         begin = end + 1;
@@ -65,17 +58,7 @@ void run_forward(const forward_options& o) {
         o.layers_given ? parse_layers<Net>(o.layers) : std::vector<int>{Net::size - 1};
 
     // The input first: it is small, and a wrong shape should not wait for a large weights file.
-    const convis::safetensors_file xf = convis::read_safetensors(o.input);
-    const convis::stored_tensor& xt = xf.at("input");
-    const std::vector<std::int64_t> expected = {In::channels, In::height, In::width};
-    if (xt.shape.size() != 4 || !std::equal(expected.begin(), expected.end(), xt.shape.begin() + 1) ||
-        xt.shape[0] < 1)
-        throw convis::error(o.input + ": tensor 'input' has shape " + shape_text(xt.shape) + ", but " + o.model.model +
-                            " expects [N," + std::to_string(In::channels) + "," + std::to_string(In::height) + "," +
-                            std::to_string(In::width) + "] with N >= 1");
-    if (xt.shape[0] > 1 << 20)
-        throw convis::error(o.input + ": batch of " + std::to_string(xt.shape[0]) + " samples is too large");
-    const auto x = convis::Tensor<In>::from(xt.to_vector<float>(o.input, "input"));
+    const auto x = convis::read_batch<In>(convis::read_safetensors(o.input), "input");
 
     // Models are large (ZFNetPyTorch: 1.5 GB of parameters): on the heap, and only this one.
     auto model = std::make_unique<convis::Model<Net>>();
@@ -85,20 +68,10 @@ void run_forward(const forward_options& o) {
     convis::Tensor<convis::Features<classes>> prob;
     convis::softmax<classes, float>(logits, prob);
 
-    // TODO(lead): "every (listed) layer output by name, in PyTorch shapes" is library material.
     convis::safetensors_file y;
     y.path = o.out;
     const int batch = x.batch();
-    for (int index : layers)
-        with_layer<Net>(index, [&](auto i) {
-            constexpr int I = decltype(i)::value;
-            using S = typename Net::template shape_after<I>;
-            std::vector<std::int64_t> shape = {batch};
-            if (flat_output<Net, I>()) shape.push_back(std::int64_t(S::size));
-            else shape.insert(shape.end(), {S::channels, S::height, S::width});
-            const auto out = model->template output<I>();
-            y.tensors.emplace(Net::name(I), convis::make_tensor<float>(out.values(), std::move(shape)));
-        });
+    convis::add_layer_outputs(y, *model, layers);
     y.tensors.emplace("prob", convis::make_tensor<float>(prob.values(), {batch, classes}));
     y.metadata = {{"convis.model", o.model.model},
                   {"convis.classes", std::to_string(classes)},

@@ -8,14 +8,12 @@
 namespace convis_cli {
 namespace {
 
-template <class S>
-std::string shape_text(bool flat) {
-    if (flat) return std::to_string(S::size);
-    return std::to_string(S::channels) + "x" + std::to_string(S::height) + "x" + std::to_string(S::width);
+std::string shape_text(const std::vector<std::int64_t>& dims) {
+    std::string t;
+    for (std::size_t i = 0; i < dims.size(); ++i) t += (i ? "x" : "") + std::to_string(dims[i]);
+    return t;
 }
 
-// TODO(lead): a generic "layer table" (rows of name, kind, shape, parameters, field) is library
-// material; see the report.
 template <class Net>
 void print_table(const model_choice& m) {
     using In = typename Net::input_shape;
@@ -23,16 +21,12 @@ void print_table(const model_choice& m) {
                 In::channels, In::height, In::width, Net::size);
     std::printf("%3s  %-13s %-18s %12s %11s  %6s %6s %6s\n", "#", "name", "kind", "output", "params", "field",
                 "stride", "start");
-    Net::for_each_index([&](auto i) {
-        constexpr int I = decltype(i)::value;
-        using S = typename Net::template shape_after<I>;
-        constexpr auto rf = Net::template field_after<I>();
-        const std::string kind(Net::kinds[I]);
-        std::printf("%3d  %-13s %-18s %12s %11zu  ", I, Net::name(I).c_str(), kind.c_str(),
-                    shape_text<S>(flat_output<Net, I>()).c_str(), Net::template parameter_count_of<I>());
-        if (rf.global) std::printf("%6s %6s %6s\n", "global", "-", "-");
-        else std::printf("%6d %6d %6d\n", rf.size, rf.stride, rf.start);
-    });
+    for (const convis::layer_row& r : Net::layer_table()) {
+        std::printf("%3d  %-13s %-18s %12s %11zu  ", r.index, r.name.c_str(), std::string(r.kind).c_str(),
+                    shape_text(r.output).c_str(), r.parameters);
+        if (r.field.global) std::printf("%6s %6s %6s\n", "global", "-", "-");
+        else std::printf("%6d %6d %6d\n", r.field.size, r.field.stride, r.field.start);
+    }
     std::printf("total parameters: %zu (%.1f MB as float32)\n", Net::parameter_count,
                 double(Net::parameter_count) * sizeof(float) / 1e6);
 }

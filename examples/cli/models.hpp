@@ -65,22 +65,4 @@ void with_model(const model_choice& m, F&& f) {
                             supported_classes_text() + " classes");
 }
 
-/// Whether layer I's output is a flat feature vector ([N, F], as in PyTorch after Flatten or
-/// Linear) rather than feature maps ([N, C, H, W]).
-// TODO(lead): library material (the PyTorch rank/shape of a layer's output); see the report.
-template <class Net, int I>
-constexpr bool flat_output() {
-    for (int j = 0; j <= I; ++j)
-        if (Net::kinds[j] == "Flatten" || Net::kinds[j] == "Linear") return true;
-    return false;
-}
-
-/// Calls f(std::integral_constant<int, I>{}) for the layer whose run-time index is `index`.
-template <class Net, class F>
-void with_layer(int index, F&& f) {
-    Net::for_each_index([&](auto i) {
-        if (decltype(i)::value == index) f(i);
-    });
-}
-
 }  // namespace convis_cli

@@ -20,3 +20,4 @@
 #include "train/loss.hpp"
 #include "io/safetensors.hpp"
 #include "io/weights.hpp"
+#include "io/tensors.hpp"

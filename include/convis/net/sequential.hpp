@@ -8,12 +8,15 @@
 // nn.Sequential names its children.
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
+#include "../core/error.hpp"
 #include "../core/fixed_string.hpp"
 #include "../core/receptive_field.hpp"
 #include "../core/shape.hpp"
@@ -78,6 +81,16 @@ struct chain<I, In, type_list<S...>, L, Rest...> {
 constexpr std::size_t digits(std::size_t i) { return i < 10 ? 1 : 1 + digits(i / 10); }
 }  // namespace detail
 
+/// One row of a network's layer table.
+struct layer_row {
+    int index;
+    std::string name;
+    std::string_view kind;
+    std::vector<std::int64_t> output;  ///< one sample's output shape, PyTorch style: {C, H, W} or {F}
+    std::size_t parameters;
+    receptive_field field;
+};
+
 template <class InputSpec, class... Layers>
 struct Sequential;
 
@@ -129,6 +142,52 @@ public:
         }
         if (n.size() > 1 && n[0] == '0') return -1;
         return v < size && !has_name[v] ? v : -1;
+    }
+
+    /// The index of the layer called `n`; a convis::error listing the valid names if there is none.
+    static int find(std::string_view n) {
+        const int i = index_of(n);
+        if (i >= 0) return i;
+        std::string valid;
+        for (int j = 0; j < size; ++j) valid += (j ? ", " : "") + name(j);
+        throw error("no layer named '" + std::string(n) + "'; the layers are " + valid);
+    }
+
+    /// Calls f(std::integral_constant<int, I>{}) for the layer whose run-time index is `i`.
+    template <class F>
+    static void visit(int i, F&& f) {
+        if (i < 0 || i >= size) throw error("layer index " + std::to_string(i) + " is outside [0, " + std::to_string(size) + ")");
+        for_each_index([&](auto c) {
+            if (decltype(c)::value == i) f(c);
+        });
+    }
+
+    /// Whether layer I's output is a flat feature vector (after Flatten or Linear), as PyTorch
+    /// would hold it: [N, F] rather than [N, C, H, W].
+    template <int I>
+    static constexpr bool flat_after() {
+        for (int j = 0; j <= I; ++j)
+            if (kinds[j] == "Flatten" || kinds[j] == "Linear") return true;
+        return false;
+    }
+    /// The PyTorch shape of layer I's output for a batch.
+    template <int I>
+    static std::vector<std::int64_t> output_dims(int batch) {
+        using S = shape_after<I>;
+        if constexpr (flat_after<I>()) return {batch, std::int64_t(S::size)};
+        else return {batch, S::channels, S::height, S::width};
+    }
+
+    /// Every layer's name, kind, output shape, parameter count and receptive field.
+    static std::vector<layer_row> layer_table() {
+        std::vector<layer_row> rows;
+        for_each_index([&](auto c) {
+            constexpr int I = decltype(c)::value;
+            auto dims = output_dims<I>(1);
+            dims.erase(dims.begin());
+            rows.push_back({I, name(I), kinds[I], std::move(dims), parameter_count_of<I>(), field_after<I>()});
+        });
+        return rows;
     }
 
     /// Parameters of layer I, in PyTorch layout.
