@@ -6,23 +6,17 @@
 #include <string>
 
 #include "../core/error.hpp"
+#include "../backend/cpu/ops.hpp"
 #include "../core/tensor.hpp"
 
 namespace convis {
 
-/// Row-wise softmax of a batch of logits into `prob` (resized to the batch).
+/// Row-wise softmax of a batch of logits into `prob` (resized to the batch). Logits and
+/// probabilities live on the host, so this is the CPU op.
 template <int N, class T>
 void softmax(TensorView<Features<N>, const T> logits, Tensor<Features<N>, T>& prob) {
     prob.resize(logits.batch());
-    for (int r = 0; r < logits.batch(); ++r) {
-        const T* x = logits.sample(r);
-        T* y = prob.sample(r);
-        T m = x[0];
-        for (int i = 1; i < N; ++i) m = x[i] > m ? x[i] : m;
-        T sum = 0;
-        for (int i = 0; i < N; ++i) sum += (y[i] = std::exp(x[i] - m));
-        for (int i = 0; i < N; ++i) y[i] /= sum;
-    }
+    ops<cpu>::softmax_forward(logits.batch(), N, logits.data(), prob.data());
 }
 
 /// Mean cross-entropy of logits against integer labels; writes d loss / d logits into `grad`
