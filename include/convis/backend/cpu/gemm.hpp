@@ -85,32 +85,36 @@ inline void pack_b(operand<float> B, int k0, int kc, int j0, int nc, float* Bp) 
     }
 }
 
-/// C[rows×cols tile] (+)= Ap·Bp over kc steps.
+/// C[rows×cols tile] (+)= Ap·Bp over kc steps, with NV 16-float vectors per row: NV = 1 serves a
+/// last tile of at most 16 columns (a 13×13 map has 169 = 5·32 + 9) at half the work.
+template <int NV>
 inline void micro_kernel(int kc, const float* __restrict Ap, const float* __restrict Bp, float* C,
                          std::ptrdiff_t ldc, int rows, int cols, bool add) {
-    __m512 c[MR][2];
-    for (int r = 0; r < MR; ++r) c[r][0] = c[r][1] = _mm512_setzero_ps();
+    __m512 c[MR][NV];
+    for (int r = 0; r < MR; ++r)
+        for (int v = 0; v < NV; ++v) c[r][v] = _mm512_setzero_ps();
     for (int k = 0; k < kc; ++k) {
-        const __m512 b0 = _mm512_load_ps(Bp), b1 = _mm512_load_ps(Bp + 16);
+        __m512 b[NV];
+        for (int v = 0; v < NV; ++v) b[v] = _mm512_load_ps(Bp + 16 * v);
 #pragma GCC unroll 12
         for (int r = 0; r < MR; ++r) {
             const __m512 a = _mm512_set1_ps(Ap[r]);
-            c[r][0] = _mm512_fmadd_ps(a, b0, c[r][0]);
-            c[r][1] = _mm512_fmadd_ps(a, b1, c[r][1]);
+            for (int v = 0; v < NV; ++v) c[r][v] = _mm512_fmadd_ps(a, b[v], c[r][v]);
         }
         Ap += MR;
         Bp += NR;
     }
-    const __mmask16 m0 = cols >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << cols) - 1);
-    const __mmask16 m1 = cols >= 32 ? __mmask16(0xFFFF) : cols <= 16 ? __mmask16(0) : __mmask16((1u << (cols - 16)) - 1);
+    __mmask16 mask[NV];
+    for (int v = 0; v < NV; ++v) {
+        const int n = std::clamp(cols - 16 * v, 0, 16);
+        mask[v] = n == 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1);
+    }
     for (int r = 0; r < rows; ++r) {
         float* row = C + r * ldc;
-        if (add) {
-            c[r][0] = _mm512_add_ps(c[r][0], _mm512_maskz_loadu_ps(m0, row));
-            c[r][1] = _mm512_add_ps(c[r][1], _mm512_maskz_loadu_ps(m1, row + 16));
+        for (int v = 0; v < NV; ++v) {
+            if (add) c[r][v] = _mm512_add_ps(c[r][v], _mm512_maskz_loadu_ps(mask[v], row + 16 * v));
+            _mm512_mask_storeu_ps(row + 16 * v, mask[v], c[r][v]);
         }
-        _mm512_mask_storeu_ps(row, m0, c[r][0]);
-        _mm512_mask_storeu_ps(row + 16, m1, c[r][1]);
     }
 }
 
@@ -134,8 +138,12 @@ inline void gemm_avx512_cols(int M, int K, operand<float> A, operand<float> B, f
                     const float* bp = b_pack.data() + std::ptrdiff_t(jr / NR) * kc * NR;
                     for (int ir = 0; ir < mc; ir += MR) {
                         const float* ap = a_pack.data() + std::ptrdiff_t(ir / MR) * kc * MR;
-                        micro_kernel(kc, ap, bp, C + std::ptrdiff_t(ic + ir) * ldc + jc + jr, ldc,
-                                     std::min(MR, mc - ir), std::min(NR, nc - jr), add);
+                        float* c = C + std::ptrdiff_t(ic + ir) * ldc + jc + jr;
+                        const int rows = std::min(MR, mc - ir), cols = std::min(NR, nc - jr);
+                        if (cols > 16)
+                            micro_kernel<2>(kc, ap, bp, c, ldc, rows, cols, add);
+                        else
+                            micro_kernel<1>(kc, ap, bp, c, ldc, rows, cols, add);
                     }
                 }
             }
