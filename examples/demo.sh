@@ -26,3 +26,5 @@ echo "== A forward pass: paper initialisation (N(0, 0.01^2)), a synthetic batch 
     --out "$out/forward.safetensors" --layers conv1,pool1,norm1,conv5,pool5,fc8
 echo
 echo "Layer outputs and class probabilities: $out/forward.safetensors"
+echo "(The weights are untrained, so every class sits near 1/1000. Load trained PyTorch weights with"
+echo " examples/export_state_dict.py and --model zfnet-pytorch, or see the README.)"
