@@ -151,3 +151,28 @@ TEST_CASE("a batch gives what its images give one at a time (grouped convolution
     using Strided = Sequential<Input<3, 23, 23>, Conv2d<3, 8, 7, 2, 1>, MaxPool2d<3, 2, 0, ceil_mode>, ZFNetNorm>;
     for (int batch : {5, 9}) batch_equals_singles<Strided>(batch);
 }
+
+TEST_CASE("max-pool propagates NaN and points its switch at it, as PyTorch does") {
+    using Net = Sequential<Input<1, 9, 40>, MaxPool2d<3, 2, 0, ceil_mode>>;  // 4 × 20 outputs: a masked block
+    Model<Net> m;
+    Tensor<Net::input_shape> x(1);
+    for (int h = 0; h < 9; ++h)
+        for (int w = 0; w < 40; ++w) x(0, 0, h, w) = float(h * 40 + w);  // maxima at windows' far corners
+    x(0, 0, 3, 35) = std::numeric_limits<float>::quiet_NaN();
+    const auto y = m.forward(x);
+    const auto& sw = m.state<0>().switches;
+    for (int oh = 0; oh < 4; ++oh)
+        for (int ow = 0; ow < 20; ++ow) {
+            const bool covers = oh * 2 <= 3 && 3 < oh * 2 + 3 && ow * 2 <= 35 && 35 < ow * 2 + 3;
+            CAPTURE(oh);
+            CAPTURE(ow);
+            if (covers) {
+                CHECK(std::isnan(y(0, 0, oh, ow)));
+                CHECK(sw[oh * 20 + ow] == 3 * 40 + 35);
+            } else {
+                const int h = std::min(oh * 2 + 2, 8), w = std::min(ow * 2 + 2, 39);
+                CHECK(y(0, 0, oh, ow) == float(h * 40 + w));
+                CHECK(sw[oh * 20 + ow] == h * 40 + w);
+            }
+        }
+}
