@@ -16,6 +16,7 @@
 #include "net/sequential.hpp"
 #include "net/model.hpp"
 #include "net/init.hpp"
+#include "net/deconvnet.hpp"
 #include "models/zfnet.hpp"
 #include "train/loss.hpp"
 #include "io/safetensors.hpp"

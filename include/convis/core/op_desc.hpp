@@ -24,6 +24,10 @@ struct lrn_desc {
     double alpha, beta, k;
 };
 
+/// How a projection passes down through a ReLU (Zeiler & Fergus's deconvnet; guided
+/// backpropagation; the plain gradient, i.e. saliency).
+enum class rectify_mode { deconvnet, guided, gradient };
+
 struct linear_desc {
     int batch;
     int in, out;

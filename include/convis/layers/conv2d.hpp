@@ -57,7 +57,7 @@ struct Conv2d {
     template <class S, class T, class P>
     void backward(const backward_args<T, P>& a, no_state&) const {
         const std::size_t wsize = params<S>()[0].size;
-        ops<P>::conv2d_backward(desc<S>(a.batch), a.x, a.params, a.gy, a.gx, a.grads, a.grads + wsize,
+        ops<P>::conv2d_backward(desc<S>(a.batch), a.x, a.params, a.gy, a.gx, a.grads, a.grads ? a.grads + wsize : nullptr,
                                 *a.work);
     }
 };

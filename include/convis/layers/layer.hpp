@@ -50,7 +50,7 @@ struct backward_args {
     const T* gy;         ///< gradient w.r.t. y
     T* gx;               ///< gradient w.r.t. x, overwritten; null when nobody needs it
     const T* params;
-    T* grads;            ///< this layer's slice of the gradient buffer; accumulated into
+    T* grads;            ///< this layer's slice of the gradient buffer, accumulated into; null: input gradient only
     scratch<P, T>* work;
 };
 

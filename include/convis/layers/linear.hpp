@@ -38,7 +38,7 @@ struct Linear {
     template <class S, class T, class P>
     void backward(const backward_args<T, P>& a, no_state&) const {
         ops<P>::linear_backward(linear_desc{a.batch, In, Out}, a.x, a.params, a.gy, a.gx, a.grads,
-                                a.grads + std::size_t(Out) * In);
+                                a.grads ? a.grads + std::size_t(Out) * In : nullptr);
     }
 };
 

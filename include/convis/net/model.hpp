@@ -149,6 +149,8 @@ public:
     /// The layer states (pool switches, dropout masks, LRN denominators) of the last forward.
     template <int I>
     const auto& state() const { return std::get<I>(states_); }
+    template <int I>
+    auto& state() { return std::get<I>(states_); }
     scratch<Policy, T>& work() { return work_; }
 
 private:

@@ -97,6 +97,21 @@ struct ops<cpu> {
             for (std::size_t i = i0; i < i0 + len; ++i) gx[i] = y[i] > T(0) ? gy[i] : T(0);
         });
     }
+    /// The deconvnet's rectification of a signal g passing down through a ReLU whose forward
+    /// output was y: deconvnet relu(g); guided relu(g)·[y > 0]; gradient g·[y > 0].
+    template <class T>
+    static void rectify(rectify_mode mode, std::size_t n, const T* y, const T* g, T* out) {
+        for_chunks(n, [&](std::size_t i0, std::size_t len) {
+            for (std::size_t i = i0; i < i0 + len; ++i) {
+                const T v = g[i];
+                switch (mode) {
+                    case rectify_mode::deconvnet: out[i] = v > T(0) ? v : T(0); break;
+                    case rectify_mode::guided: out[i] = (v > T(0) && y[i] > T(0)) ? v : T(0); break;
+                    case rectify_mode::gradient: out[i] = y[i] > T(0) ? v : T(0); break;
+                }
+            }
+        });
+    }
     template <class T>
     static void multiply(std::size_t n, const T* a, const T* b, T* out) {
         for_chunks(n, [&](std::size_t i0, std::size_t len) {
@@ -158,8 +173,9 @@ struct ops<cpu> {
         }
     }
 
-    /// gw, gb accumulate; gx (if not null) is overwritten. Each thread accumulates its groups'
-    /// parameter gradients privately; the sums are added once at the end.
+    /// gw, gb accumulate (skipped when gw is null: the deconvnet's transposed filtering); gx (if
+    /// not null) is overwritten. Each thread accumulates its groups' parameter gradients privately;
+    /// the sums are added once at the end.
     template <class T>
     static void conv2d_backward(const conv2d_desc& d, const T* x, const T* w, const T* gy, T* gx,
                                 T* gw, T* gb, scratch<cpu, T>& work) {
@@ -167,10 +183,11 @@ struct ops<cpu> {
         const conv_plan p = plan(d);
         const std::size_t wsize = std::size_t(d.out_c) * p.ckk;
         const int threads = p.groups > 1 ? std::min(max_threads(), p.groups) : 1;
+        const bool params = gw != nullptr;
         for (int t = 0; t < threads; ++t) {
             // Per thread: the group's columns, their gradient, and the group's output gradient.
             work.column(t, 2 * p.cols_size + p.out_size_group);
-            std::fill_n(work.accumulator(t, wsize + d.out_c), wsize + d.out_c, T(0));
+            if (params) std::fill_n(work.accumulator(t, wsize + d.out_c), wsize + d.out_c, T(0));
         }
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
         for (int g = 0; g < p.groups; ++g) {
@@ -184,7 +201,7 @@ struct ops<cpu> {
             const T* gyg = gy + n0 * p.out_size;
             if (p.direct && count == 1) {
                 cols = x + n0 * p.in_size;
-            } else {
+            } else if (params) {
                 for (int i = 0; i < count; ++i) gather_columns(d, p, x + (n0 + i) * p.in_size, buf + i * p.ohw, ncols);
             }
             if (count > 1) {  // count × [out_c, ohw] → [out_c, count·ohw]
@@ -194,12 +211,13 @@ struct ops<cpu> {
                         Eigen::Map<const MatR<T>>(gy + (n0 + i) * p.out_size, d.out_c, Eigen::Index(p.ohw));
                 gyg = gybuf;
             }
-            Eigen::Map<const MatR<T>> GY(gyg, d.out_c, ncols);
-            Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>> GB(work.accum[t].data() + wsize, d.out_c);
             // GW += GY·Cᵀ and GC = Wᵀ·GY: transposes are strides.
             const cpu_gemm::operand<T> GYop{gyg, ncols, 1}, Ct{cols, 1, ncols}, Wt{w, 1, std::ptrdiff_t(p.ckk)};
-            cpu_gemm::gemm(d.out_c, int(p.ckk), int(ncols), GYop, Ct, work.accum[t].data(), std::ptrdiff_t(p.ckk), true);
-            GB += GY.rowwise().sum();
+            if (params) {
+                cpu_gemm::gemm(d.out_c, int(p.ckk), int(ncols), GYop, Ct, work.accum[t].data(), std::ptrdiff_t(p.ckk), true);
+                Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>>(work.accum[t].data() + wsize, d.out_c) +=
+                    Eigen::Map<const MatR<T>>(gyg, d.out_c, ncols).rowwise().sum();
+            }
             if (gx) {
                 if (p.direct && count == 1) {
                     cpu_gemm::gemm(int(p.ckk), int(ncols), d.out_c, Wt, GYop, gx + n0 * p.in_size, ncols, false);
@@ -210,7 +228,7 @@ struct ops<cpu> {
                 }
             }
         }
-        for (int t = 0; t < threads; ++t) {
+        for (int t = 0; params && t < threads; ++t) {
             const T* acc = work.accum[t].data();
             for (std::size_t i = 0; i < wsize; ++i) gw[i] += acc[i];
             for (int o = 0; o < d.out_c; ++o) gb[o] += acc[wsize + o];
@@ -374,15 +392,17 @@ struct ops<cpu> {
             YT.middleRows(o0, cnt).colwise() += B.segment(o0, cnt);
         }
     }
-    /// gx = gy W (if gx), gW += gy^T x, gb += column sums of gy.
+    /// gx = gy W (if gx), gW += gy^T x, gb += column sums of gy (if gw).
     template <class T>
     static void linear_backward(const linear_desc& d, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb) {
         using namespace cpu_detail;
         Eigen::Map<const MatR<T>> X(x, d.batch, d.in), W(w, d.out, d.in), GY(gy, d.batch, d.out);
-        Eigen::Map<MatR<T>> GW(gw, d.out, d.in);
-        Eigen::Map<VecR<T>> GB(gb, d.out);
-        GW.noalias() += GY.transpose() * X;
-        GB += GY.colwise().sum();
+        if (gw) {  // null: the input gradient only (the deconvnet's transposed Linear)
+            Eigen::Map<MatR<T>> GW(gw, d.out, d.in);
+            Eigen::Map<VecR<T>> GB(gb, d.out);
+            GW.noalias() += GY.transpose() * X;
+            GB += GY.colwise().sum();
+        }
         if (gx) {
             Eigen::Map<MatR<T>> GX(gx, d.batch, d.in);
             GX.noalias() = GY * W;

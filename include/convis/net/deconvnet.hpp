@@ -1,0 +1,169 @@
+#pragma once
+// Deconvnet<M>: projects a signal at any layer's output back to the input pixels (Zeiler & Fergus,
+// §2.1), derived from the network type and sharing the model's parameters and its last forward
+// (the trace: every layer's output and every pool's switches).
+//
+// Down through each layer: max-pools unpool with the recorded switches (overlapping windows
+// add); ReLUs rectify the signal (three modes, below); convolutions filter with the transposed
+// kernels and no bias; Linear layers transpose; Flatten reshapes; LRN is skipped by default in
+// deconvnet mode (the paper) and takes its true backward in the other two — an option in every mode.
+//   deconvnet   relu(g)                 the paper's deconvnet
+//   guided      relu(g) · [y > 0]       guided backpropagation
+//   gradient    g · [y > 0]             the exact gradient (saliency)
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "../core/buffer.hpp"
+#include "../core/error.hpp"
+#include "../core/op_desc.hpp"
+#include "../core/tensor.hpp"
+#include "../layers/local_response_norm.hpp"
+#include "../layers/relu.hpp"
+#include "model.hpp"
+
+namespace convis {
+
+/// Where a selected activation sits.
+struct activation_position {
+    int image, channel, y, x;
+    double value;
+};
+
+struct projection_options {
+    rectify_mode mode = rectify_mode::deconvnet;
+    /// Pass LRN by its true backward (true) or skip it (false). Unset: skip in deconvnet mode,
+    /// backward in the other two.
+    std::optional<bool> lrn_backward;
+};
+
+template <class M>
+class Deconvnet {
+public:
+    using model_type = M;
+    using net_type = typename M::net_type;
+    using policy_type = typename M::policy_type;
+    using value_type = typename M::value_type;
+    using input_shape = typename M::input_shape;
+    template <int I>
+    using shape_after = typename net_type::template shape_after<I>;
+
+    explicit Deconvnet(M& model) : model_(model) {}
+
+    /// Projects `signal`, given at layer I's output for the batch of the model's last forward,
+    /// down to the input. The result stays valid until the next projection.
+    template <int I>
+    TensorView<input_shape, const value_type> project(TensorView<shape_after<I>, const value_type> signal,
+                                                      const projection_options& o = {}) {
+        using T = value_type;
+        const int batch = model_.batch();
+        if (batch == 0) throw error("Deconvnet::project: run the model forward first (the projection reads its trace)");
+        if (signal.batch() != batch)
+            throw error("Deconvnet::project: the signal holds " + std::to_string(signal.batch()) +
+                        " samples, the trace " + std::to_string(batch));
+        std::size_t largest = input_shape::size;
+        net_type::for_each_index([&](auto i) { largest = std::max(largest, shape_after<decltype(i)::value>::size); });
+        for (auto& b : buf_) b.resize(std::size_t(batch) * largest);
+        ops<policy_type>::copy(signal.size(), signal.data(), buf_[0].data());
+        const bool lrn = o.lrn_backward.value_or(o.mode != rectify_mode::deconvnet);
+        const int slot = down<I>(0, o.mode, lrn);
+        return {buf_[slot].data(), batch};
+    }
+
+    /// A signal at layer I that keeps one activation per image, (channel, y, x), at its own value.
+    template <int I>
+    Tensor<shape_after<I>, value_type> select_activation(int channel, int y, int x) const {
+        using S = shape_after<I>;
+        check_channel<I>(channel);
+        if (y < 0 || y >= S::height || x < 0 || x >= S::width)
+            throw error("Deconvnet: position (" + std::to_string(y) + ", " + std::to_string(x) + ") is outside layer " +
+                        net_type::name(I) + "'s " + std::to_string(S::height) + "×" + std::to_string(S::width) + " map");
+        const auto a = model_.template output<I>();
+        Tensor<S, value_type> s(a.batch());
+        for (int n = 0; n < a.batch(); ++n) s(n, channel, y, x) = a(n, channel, y, x);
+        return s;
+    }
+
+    /// A signal at layer I that keeps, per image, the strongest activation of `channel` (the first
+    /// maximum in row-major order); `where` receives their positions.
+    template <int I>
+    Tensor<shape_after<I>, value_type> select_strongest(int channel, std::vector<activation_position>* where = nullptr) const {
+        using S = shape_after<I>;
+        check_channel<I>(channel);
+        const auto a = model_.template output<I>();
+        Tensor<S, value_type> s(a.batch());
+        if (where) where->clear();
+        for (int n = 0; n < a.batch(); ++n) {
+            const value_type* plane = a.sample(n) + std::size_t(channel) * S::height * S::width;
+            const int at = int(std::max_element(plane, plane + S::height * S::width) - plane);
+            const int y = at / S::width, x = at % S::width;
+            s(n, channel, y, x) = plane[at];
+            if (where) where->push_back({n, channel, y, x, double(plane[at])});
+        }
+        return s;
+    }
+
+    /// A signal at layer I that keeps the whole map of `channel`.
+    template <int I>
+    Tensor<shape_after<I>, value_type> select_channel(int channel) const {
+        using S = shape_after<I>;
+        check_channel<I>(channel);
+        const auto a = model_.template output<I>();
+        Tensor<S, value_type> s(a.batch());
+        const std::size_t plane = std::size_t(S::height) * S::width;
+        for (int n = 0; n < a.batch(); ++n)
+            std::copy_n(a.sample(n) + channel * plane, plane, s.sample(n) + channel * plane);
+        return s;
+    }
+
+private:
+    template <class L>
+    static constexpr bool is_lrn = requires(const L& l) { l.alpha; l.beta; l.k; L::size; };
+
+    template <int I>
+    void check_channel(int channel) const {
+        if (model_.batch() == 0) throw error("Deconvnet: run the model forward first (selections read its trace)");
+        if (channel < 0 || channel >= shape_after<I>::channels)
+            throw error("Deconvnet: channel " + std::to_string(channel) + " is outside layer " + net_type::name(I) +
+                        "'s " + std::to_string(shape_after<I>::channels) + " channels");
+    }
+
+    /// The signal at layer J's output is in buf_[slot]; returns the slot holding the input's.
+    template <int J>
+    int down(int slot, rectify_mode mode, bool lrn_backward) {
+        using L = typename net_type::template layer<J>;
+        using In = typename net_type::template shape_before<J>;
+        using T = value_type;
+        const int batch = model_.batch();
+        const T* g = buf_[slot].data();
+        T* out = buf_[1 - slot].data();
+        const T* x = output_before<J>();
+        const T* y = model_.template output<J>().data();
+        if constexpr (std::is_same_v<L, ReLU>) {
+            ops<policy_type>::rectify(mode, std::size_t(batch) * In::size, y, g, out);
+        } else {
+            if (is_lrn<L> && !lrn_backward) {
+                ops<policy_type>::copy(std::size_t(batch) * In::size, g, out);
+            } else {
+                backward_args<T, policy_type> a{batch, x, y, g, out,
+                                                model_.parameters().data() + net_type::template parameter_offset<J>(),
+                                                nullptr, &model_.work()};
+                model_.template layer<J>().template backward<In, T, policy_type>(a, model_.template state<J>());
+            }
+        }
+        if constexpr (J > 0) return down<J - 1>(1 - slot, mode, lrn_backward);
+        else return 1 - slot;
+    }
+    template <int J>
+    const value_type* output_before() const {
+        if constexpr (J > 0) return model_.template output<J - 1>().data();
+        else return model_.input().data();
+    }
+
+    M& model_;
+    typename policy_type::template buffer<value_type> buf_[2];
+};
+
+}  // namespace convis
