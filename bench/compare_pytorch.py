@@ -6,18 +6,23 @@ What
 
     1. the convis Google Benchmark program (``--convis-bench``, default
        ``<repo>/build/bin/convis_bench``) restricted to ``BM_ZFNet_Forward/1``,
-       ``BM_ZFNet_Forward/16`` and ``BM_ZFNet_Train/16``, in JSON mode, with
-       ``--repetitions`` repetitions of at least ``--seconds`` each, taking the
-       median.  Throughput is batch / ``real_time`` (wall clock, as on the
+       ``BM_ZFNet_Forward/16``, ``BM_ZFNet_Train/16`` and ``BM_ZFNet_Project/1``,
+       in JSON mode, with ``--repetitions`` repetitions of at least ``--seconds``
+       each, taking the median.  Throughput is batch / ``real_time`` (wall clock, as on the
        PyTorch side); the benchmark's ``images_per_second`` (or
        ``items_per_second``) counter is recorded too, and a mismatch is
        reported (Google Benchmark rates use CPU time unless the benchmark
        calls ``UseRealTime()``);
-    2. the same three workloads in PyTorch, on the identical network
+    2. the same workloads in PyTorch, on the identical network
        (``bench/pytorch_zfnet.py``): 224x224x3 input, 1000 classes;
        ``forward`` is eval mode under ``torch.inference_mode()``; ``train`` is
        zero-grad + forward (dropout active) + softmax cross-entropy + backward,
-       without an optimiser step,
+       without an optimiser step; ``project`` is the deconvnet projection
+       (Zeiler & Fergus, paper mode) of the strongest pool5 activation of
+       channel 0 down to pixels, for one image whose forward pass was recorded
+       beforehand (not timed): from pool5 to conv1, max_unpool2d with the
+       recorded indices, relu, conv_transpose2d with the conv's weights (no
+       bias), LRN skipped; its rate is projections per second,
 
     and prints images/s for both, the ratio convis/PyTorch and the PyTorch
     memory layout (NCHW or channels_last) that won.
@@ -95,6 +100,7 @@ class Workload:
     benchmark: str     # Google Benchmark function name in convis_bench
     batch: int
     train: bool
+    project: bool = False  # deconvnet projection from pool5 (forward recorded, not timed)
 
 
 WORKLOADS = {
@@ -103,6 +109,7 @@ WORKLOADS = {
         Workload("forward/1", "BM_ZFNet_Forward", 1, False),
         Workload("forward/16", "BM_ZFNet_Forward", 16, False),
         Workload("train/16", "BM_ZFNet_Train", 16, True),
+        Workload("project/1", "BM_ZFNet_Project", 1, False, project=True),
     )
 }
 
@@ -420,6 +427,7 @@ def torch_worker(args) -> int:
     try:
         import torch
         import torch.nn.functional as F
+        from torch import nn
     except ImportError as e:
         print(f"[torch] cannot import torch with {sys.executable}: {e}\n"
               "[torch] run this script with an interpreter that has PyTorch"
@@ -474,7 +482,58 @@ def torch_worker(args) -> int:
             model = model.to(memory_format=torch.channels_last)
         return model.train(train)
 
+    def make_projection_step(w: Workload, layout: str):
+        """Deconvnet walk from pool5 (index 14) down to pixels; forward and signal prepared here."""
+        model = make_model(layout, False)
+        x = torch.randn(w.batch, 3, IMAGE_SIZE, IMAGE_SIZE)
+        if layout == "channels_last":
+            x = x.contiguous(memory_format=torch.channels_last)
+        walk = []  # one callable per layer, pool5 first
+        with torch.inference_mode():
+            h = x
+            for m in list(model)[:15]:  # conv1 .. pool5
+                size = h.shape[-2:]
+                if isinstance(m, nn.MaxPool2d):
+                    h, idx = F.max_pool2d(h, m.kernel_size, m.stride, m.padding, m.dilation,
+                                          ceil_mode=m.ceil_mode, return_indices=True)
+                    walk.append(lambda s, m=m, idx=idx, size=size: F.max_unpool2d(
+                        s, idx, m.kernel_size, m.stride, m.padding, output_size=size))
+                elif isinstance(m, nn.Conv2d):
+                    h = m(h)
+                    (kh, kw), (sh, sw), (ph, pw) = m.kernel_size, m.stride, m.padding
+                    out_pad = (size[0] - ((h.shape[-2] - 1) * sh - 2 * ph + kh),
+                               size[1] - ((h.shape[-1] - 1) * sw - 2 * pw + kw))
+                    walk.append(lambda s, m=m, out_pad=out_pad: F.conv_transpose2d(
+                        s, m.weight, None, m.stride, m.padding, out_pad))
+                elif isinstance(m, nn.ReLU):
+                    h = m(h)
+                    walk.append(lambda s: F.relu(s, inplace=True))  # s is always a fresh tensor
+                else:
+                    h = m(h)  # LRN: identity in the deconvnet
+            walk.reverse()
+            # Signal: zeros except the strongest activation of channel 0, per image.
+            n, c = h.shape[:2]
+            act = h[:, 0].reshape(n, -1)
+            where = act.argmax(1)
+            signal = torch.zeros(h.shape)
+            signal.view(n, c, -1)[torch.arange(n), 0, where] = act[torch.arange(n), where]
+            if layout == "channels_last":
+                signal = signal.contiguous(memory_format=torch.channels_last)
+            out = signal
+            for op in walk:
+                out = op(out)
+            assert out.shape == x.shape, f"projection shape {tuple(out.shape)} != {tuple(x.shape)}"
+
+        def step():
+            with torch.inference_mode():
+                s = signal
+                for op in walk:
+                    s = op(s)
+        return step
+
     def make_step(w: Workload, layout: str):
+        if w.project:
+            return make_projection_step(w, layout)
         model = make_model(layout, w.train)
         x = torch.randn(w.batch, 3, IMAGE_SIZE, IMAGE_SIZE)
         if layout == "channels_last":

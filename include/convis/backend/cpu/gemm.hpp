@@ -166,16 +166,27 @@ void gemm(int M, int N, int K, operand<T> A, operand<T> B, T* C, std::ptrdiff_t 
     if constexpr (std::is_same_v<T, float>) {
         int threads = 1;
 #ifdef _OPENMP
-        if (!omp_in_parallel()) threads = std::min(omp_get_max_threads(), std::max(1, N / 256));
+        if (!omp_in_parallel()) threads = omp_get_max_threads();
 #endif
+        // Split the columns when there are enough of them, else the rows (a 13×13 map's transposed
+        // convolution has 169 columns and thousands of rows).
+        const bool by_cols = N >= 256 * threads;
+        const int extent = by_cols ? N : M, unit = by_cols ? detail::NR : detail::MR;
+        threads = std::min(threads, std::max(1, extent / (by_cols ? 256 : 4 * detail::MR)));
         if (threads <= 1) {
             detail::gemm_avx512_cols(M, K, A, B, C, ldc, accumulate, 0, N);
         } else {
-            const int chunk = ((N + threads - 1) / threads + detail::NR - 1) / detail::NR * detail::NR;
+            const int chunk = ((extent + threads - 1) / threads + unit - 1) / unit * unit;
 #pragma omp parallel for schedule(static) num_threads(threads)
             for (int t = 0; t < threads; ++t) {
-                const int j0 = t * chunk, j1 = std::min(N, j0 + chunk);
-                if (j0 < j1) detail::gemm_avx512_cols(M, K, A, B, C, ldc, accumulate, j0, j1);
+                const int b0 = t * chunk, b1 = std::min(extent, b0 + chunk);
+                if (b0 >= b1) continue;
+                if (by_cols) {
+                    detail::gemm_avx512_cols(M, K, A, B, C, ldc, accumulate, b0, b1);
+                } else {
+                    const operand<float> rows{A.data + std::ptrdiff_t(b0) * A.row_stride, A.row_stride, A.col_stride};
+                    detail::gemm_avx512_cols(b1 - b0, K, rows, B, C + std::ptrdiff_t(b0) * ldc, ldc, accumulate, 0, N);
+                }
             }
         }
         return;
