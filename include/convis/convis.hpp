@@ -17,6 +17,7 @@
 #include "net/model.hpp"
 #include "net/init.hpp"
 #include "net/deconvnet.hpp"
+#include "analysis/top_activations.hpp"
 #include "models/zfnet.hpp"
 #include "train/loss.hpp"
 #include "io/safetensors.hpp"
