@@ -1,0 +1,207 @@
+#pragma once
+// Pictures on disk: PNG/JPEG in (through stb_image), PNG out (through stb_image_write), and the
+// conversions between a planar float picture and a network input tensor.
+//
+// stb in a header-only library: this header compiles stb_image and stb_image_write into every
+// translation unit that includes it, as `static` functions (STB_IMAGE_STATIC,
+// STB_IMAGE_WRITE_STATIC), so each translation unit has its own private copy and nothing clashes at
+// link time; the program needs no STB_*_IMPLEMENTATION of its own.
+// If stb_image.h (or stb_image_write.h) was already included before this header, that copy is
+// used as it is: then its implementation is the user's business (exactly one translation unit of
+// the program must define STB_IMAGE_IMPLEMENTATION, or the user made it static as here).
+// Do not include stb_image.h with STB_IMAGE_IMPLEMENTATION *after* this header in the same
+// translation unit: the implementation would be defined twice. Include it before instead.
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "../core/error.hpp"
+#include "../core/tensor.hpp"
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wall"
+#pragma GCC diagnostic ignored "-Wextra"
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wconversion"
+#pragma GCC diagnostic ignored "-Wsign-conversion"
+#pragma GCC diagnostic ignored "-Wshadow"
+#pragma GCC diagnostic ignored "-Wdouble-promotion"
+#pragma GCC diagnostic ignored "-Wold-style-cast"
+#pragma GCC diagnostic ignored "-Wuseless-cast"
+#pragma GCC diagnostic ignored "-Wcast-qual"
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#ifndef STBI_INCLUDE_STB_IMAGE_H
+#define STB_IMAGE_STATIC
+#define STB_IMAGE_IMPLEMENTATION
+#include <stb/stb_image.h>
+#undef STB_IMAGE_IMPLEMENTATION
+#endif
+#ifndef INCLUDE_STB_IMAGE_WRITE_H
+#define STB_IMAGE_WRITE_STATIC
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#include <stb/stb_image_write.h>
+#undef STB_IMAGE_WRITE_IMPLEMENTATION
+#endif
+#pragma GCC diagnostic pop
+
+namespace convis {
+
+/// A picture: planar (channel-major, CHW) floats, 0..255 for display. `channels` is 1 (grey) or 3
+/// (RGB) for anything read or written; pixels.size() == channels * height * width.
+struct image {
+    int width = 0, height = 0, channels = 0;
+    std::vector<float> pixels;
+
+    float& at(int c, int y, int x) { return pixels[(std::size_t(c) * height + y) * width + x]; }
+    float at(int c, int y, int x) const { return pixels[(std::size_t(c) * height + y) * width + x]; }
+};
+
+/// The largest width or height read_image accepts.
+inline constexpr int max_image_side = 16384;
+
+/// Reads a PNG or JPEG (anything stb_image reads). Grey (and grey + alpha) gives 1 channel, RGB
+/// and RGBA give 3 (alpha dropped). Throws convis::error "<path>: cannot read image: <reason>"
+/// when the file is missing or not a picture, and when a side is larger than max_image_side.
+image read_image(const std::string& path);
+
+/// Writes a 1- or 3-channel picture as PNG, atomically (a temporary file beside `path`, then a
+/// rename). Values are clamped to [0, 255] and rounded; NaN becomes 0. Throws convis::error naming
+/// the path on failure.
+void write_png(const std::string& path, const image& img);
+
+/// A batch of one sample from a picture of exactly H×W: value = (pixel - mean[c]) * scale.
+/// `mean` is empty (no mean) or has C entries. The picture has C channels, or 1 channel when C == 3
+/// (grey copied into all three). Otherwise a convis::error naming expected and found.
+template <int C, int H, int W>
+Tensor<Shape<C, H, W>, float> to_tensor(const image& img, std::span<const float> mean = {}, float scale = 1.f);
+
+/// A picture from planar floats already in 0..255 (copied).
+image from_plane(const float* chw, int channels, int height, int width);
+
+// ---- details -------------------------------------------------------------------------------
+
+namespace image_detail {
+inline std::string dims(int c, int h, int w) {
+    return std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w);
+}
+/// Checks that `img` is a well-formed picture; `who` opens the message.
+inline void check(const image& img, const std::string& who) {
+    if (img.channels < 1 || img.height < 0 || img.width < 0)
+        throw error(who + ": bad picture " + dims(img.channels, img.height, img.width) +
+                    " (channels x height x width)");
+    const std::size_t n = std::size_t(img.channels) * std::size_t(img.height) * std::size_t(img.width);
+    if (img.pixels.size() != n)
+        throw error(who + ": picture " + dims(img.channels, img.height, img.width) + " needs " +
+                    std::to_string(n) + " values, has " + std::to_string(img.pixels.size()));
+}
+inline std::uint8_t to_byte(float v) {
+    if (!(v > 0.f)) return 0;  // also NaN
+    if (v >= 255.f) return 255;
+    return std::uint8_t(std::lround(v));
+}
+struct stbi_deleter {
+    void operator()(unsigned char* p) const { stbi_image_free(p); }
+};
+}  // namespace image_detail
+
+inline image read_image(const std::string& path) {
+    const auto fail = [&](const std::string& why) { return error(path + ": cannot read image: " + why); };
+    const auto reason = [] {
+        const char* r = stbi_failure_reason();
+        return std::string(r ? r : "unknown error");
+    };
+    int w = 0, h = 0, n = 0;
+    if (!stbi_info(path.c_str(), &w, &h, &n)) throw fail(reason());
+    if (w > max_image_side || h > max_image_side)
+        throw fail(std::to_string(w) + "x" + std::to_string(h) + " pixels is larger than " +
+                   std::to_string(max_image_side) + " a side");
+    const int want = (n == 1 || n == 2) ? 1 : 3;
+    std::unique_ptr<unsigned char, image_detail::stbi_deleter> data(stbi_load(path.c_str(), &w, &h, &n, want));
+    if (!data) throw fail(reason());
+    if (w <= 0 || h <= 0 || w > max_image_side || h > max_image_side)
+        throw fail("unexpected size " + std::to_string(w) + "x" + std::to_string(h));
+    image img;
+    img.width = w;
+    img.height = h;
+    img.channels = want;
+    img.pixels.resize(std::size_t(want) * h * w);
+    const unsigned char* p = data.get();
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x)
+            for (int c = 0; c < want; ++c) img.at(c, y, x) = float(p[(std::size_t(y) * w + x) * want + c]);
+    return img;
+}
+
+inline void write_png(const std::string& path, const image& img) {
+    image_detail::check(img, path + ": cannot write PNG");
+    if (img.channels != 1 && img.channels != 3)
+        throw error(path + ": cannot write PNG: " + std::to_string(img.channels) +
+                    " channels (expected 1 or 3)");
+    if (img.width < 1 || img.height < 1)
+        throw error(path + ": cannot write PNG: empty picture " + std::to_string(img.width) + "x" +
+                    std::to_string(img.height));
+    const int c = img.channels, h = img.height, w = img.width;
+    std::vector<unsigned char> hwc(std::size_t(c) * h * w);
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x)
+            for (int k = 0; k < c; ++k) hwc[(std::size_t(y) * w + x) * c + k] = image_detail::to_byte(img.at(k, y, x));
+    const std::string tmp = path + ".tmp-convis";
+    if (!stbi_write_png(tmp.c_str(), w, h, c, hwc.data(), w * c)) {
+        std::error_code ignored;
+        std::filesystem::remove(tmp, ignored);
+        throw error(path + ": cannot write PNG (could not write " + tmp + ")");
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) {
+        std::error_code ignored;
+        std::filesystem::remove(tmp, ignored);
+        throw error(path + ": cannot write PNG: " + ec.message());
+    }
+}
+
+template <int C, int H, int W>
+Tensor<Shape<C, H, W>, float> to_tensor(const image& img, std::span<const float> mean, float scale) {
+    image_detail::check(img, "to_tensor");
+    if (!mean.empty() && mean.size() != std::size_t(C))
+        throw error("to_tensor: mean has " + std::to_string(mean.size()) + " values, expected " +
+                    std::to_string(C));
+    const bool broadcast = (C == 3 && img.channels == 1);
+    if ((img.channels != C && !broadcast) || img.height != H || img.width != W)
+        throw error("to_tensor: expected a picture of " + image_detail::dims(C, H, W) +
+                    " (channels x height x width)" + (C == 3 ? " or 1x" + std::to_string(H) + "x" + std::to_string(W) : std::string()) +
+                    ", found " + image_detail::dims(img.channels, img.height, img.width));
+    Tensor<Shape<C, H, W>, float> t(1);
+    for (int c = 0; c < C; ++c) {
+        const int src = broadcast ? 0 : c;
+        const float m = mean.empty() ? 0.f : mean[std::size_t(c)];
+        for (int y = 0; y < H; ++y)
+            for (int x = 0; x < W; ++x) t(0, c, y, x) = (img.at(src, y, x) - m) * scale;
+    }
+    return t;
+}
+
+inline image from_plane(const float* chw, int channels, int height, int width) {
+    if (channels < 1 || height < 0 || width < 0)
+        throw error("from_plane: bad size " + image_detail::dims(channels, height, width) +
+                    " (channels x height x width)");
+    image img;
+    img.channels = channels;
+    img.height = height;
+    img.width = width;
+    const std::size_t n = std::size_t(channels) * height * width;
+    if (n > 0 && chw == nullptr) throw error("from_plane: null data for " + image_detail::dims(channels, height, width));
+    img.pixels.assign(chw, chw + n);
+    return img;
+}
+
+}  // namespace convis

@@ -1,0 +1,244 @@
+// Pictures: PNG/JPEG through stb, to_tensor, contrast stretching, crops and Fig. 2 blocks.
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <array>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <convis/io/grid.hpp>
+#include <convis/io/image.hpp>
+
+using namespace convis;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct scratch_dir {
+    fs::path path = fs::temp_directory_path() / ("convis_images_" + std::to_string(::getpid()));
+    scratch_dir() { fs::create_directories(path); }
+    ~scratch_dir() { fs::remove_all(path); }
+    std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+/// A picture whose value at (c, y, x) is f(c, y, x).
+template <class F>
+image make(int channels, int height, int width, F f) {
+    image img;
+    img.channels = channels;
+    img.height = height;
+    img.width = width;
+    img.pixels.resize(std::size_t(channels) * height * width);
+    for (int c = 0; c < channels; ++c)
+        for (int y = 0; y < height; ++y)
+            for (int x = 0; x < width; ++x) img.at(c, y, x) = f(c, y, x);
+    return img;
+}
+
+std::string error_of(auto&& f) {
+    try {
+        f();
+    } catch (const convis::error& e) {
+        return e.what();
+    }
+    return {};
+}
+
+}  // namespace
+
+TEST_CASE("PNG round trip is exact for RGB and grey") {
+    scratch_dir dir;
+    const image rgb = make(3, 13, 17, [](int c, int y, int x) { return float((c * 80 + y * 11 + x * 7) % 256); });
+    const image grey = make(1, 9, 20, [](int, int y, int x) { return float((y * 20 + x) % 256); });
+    write_png(dir.file("rgb.png"), rgb);
+    write_png(dir.file("grey.png"), grey);
+    CHECK(!fs::exists(dir.file("rgb.png.tmp-convis")));
+    for (const auto& [name, want] : {std::pair{"rgb.png", &rgb}, std::pair{"grey.png", &grey}}) {
+        const image got = read_image(dir.file(name));
+        CHECK(got.channels == want->channels);
+        CHECK(got.height == want->height);
+        CHECK(got.width == want->width);
+        CHECK(got.pixels == want->pixels);
+    }
+}
+
+TEST_CASE("write_png clamps and rounds, and refuses what it cannot write") {
+    scratch_dir dir;
+    image img = make(1, 1, 5, [](int, int, int) { return 0.f; });
+    img.pixels = {-20.f, 12.4f, 12.6f, 300.f, std::nanf("")};
+    write_png(dir.file("clamp.png"), img);
+    CHECK(read_image(dir.file("clamp.png")).pixels == std::vector<float>{0, 12, 13, 255, 0});
+
+    const image two = make(2, 2, 2, [](int, int, int) { return 1.f; });
+    std::string m = error_of([&] { write_png(dir.file("two.png"), two); });
+    CHECK(m.find(dir.file("two.png")) != std::string::npos);
+    CHECK(m.find("channels") != std::string::npos);
+
+    const std::string nowhere = dir.file("no/such/dir/x.png");
+    m = error_of([&] { write_png(nowhere, img); });
+    CHECK(m.find(nowhere) != std::string::npos);
+}
+
+TEST_CASE("JPEG and RGBA read back") {
+    scratch_dir dir;
+    const int w = 32, h = 24;
+    std::vector<unsigned char> hwc(std::size_t(w) * h * 3);
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x)
+            for (int c = 0; c < 3; ++c) hwc[(std::size_t(y) * w + x) * 3 + c] = (unsigned char)(40 + c * 60 + x * 2 + y);
+    REQUIRE(stbi_write_jpg(dir.file("a.jpg").c_str(), w, h, 3, hwc.data(), 95));
+    const image got = read_image(dir.file("a.jpg"));
+    REQUIRE(got.channels == 3);
+    REQUIRE(got.height == h);
+    REQUIRE(got.width == w);
+    double worst = 0;
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x)
+            for (int c = 0; c < 3; ++c)
+                worst = std::max(worst, std::abs(double(got.at(c, y, x)) - hwc[(std::size_t(y) * w + x) * 3 + c]));
+    CHECK(worst <= 12.0);
+
+    std::vector<unsigned char> rgba{10, 20, 30, 0, 40, 50, 60, 255};
+    REQUIRE(stbi_write_png(dir.file("rgba.png").c_str(), 2, 1, 4, rgba.data(), 8));
+    const image a = read_image(dir.file("rgba.png"));
+    CHECK(a.channels == 3);
+    CHECK(a.pixels == std::vector<float>{10, 40, 20, 50, 30, 60});
+}
+
+TEST_CASE("read_image names the path of a missing or garbage file") {
+    scratch_dir dir;
+    const std::string missing = dir.file("missing.png");
+    std::string m = error_of([&] { read_image(missing); });
+    CHECK(m.find(missing) != std::string::npos);
+    CHECK(m.find("cannot read image") != std::string::npos);
+
+    const std::string garbage = dir.file("garbage.png");
+    std::ofstream(garbage) << "this is not a picture at all, just some text";
+    m = error_of([&] { read_image(garbage); });
+    CHECK(m.find(garbage) != std::string::npos);
+    CHECK(m.find("cannot read image") != std::string::npos);
+}
+
+TEST_CASE("to_tensor applies mean and scale, broadcasts grey, and checks the size") {
+    const image rgb = make(3, 2, 3, [](int c, int y, int x) { return float(c * 100 + y * 10 + x); });
+    const std::array<float, 3> mean{1.f, 2.f, 3.f};
+    const auto t = to_tensor<3, 2, 3>(rgb, mean, 0.5f);
+    CHECK(t.batch() == 1);
+    for (int c = 0; c < 3; ++c)
+        for (int y = 0; y < 2; ++y)
+            for (int x = 0; x < 3; ++x) CHECK(t(0, c, y, x) == doctest::Approx((rgb.at(c, y, x) - mean[c]) * 0.5f));
+
+    const auto plain = to_tensor<3, 2, 3>(rgb);
+    CHECK(plain(0, 2, 1, 2) == 212.f);
+
+    const image grey = make(1, 2, 3, [](int, int y, int x) { return float(y * 10 + x); });
+    const auto g = to_tensor<3, 2, 3>(grey, mean);
+    for (int c = 0; c < 3; ++c) CHECK(g(0, c, 1, 2) == 12.f - mean[c]);
+    CHECK(to_tensor<1, 2, 3>(grey)(0, 0, 1, 1) == 11.f);
+
+    std::string m = error_of([&] { to_tensor<3, 4, 5>(rgb); });
+    CHECK(m.find("3x4x5") != std::string::npos);
+    CHECK(m.find("3x2x3") != std::string::npos);
+    m = error_of([&] { to_tensor<1, 2, 3>(rgb); });
+    CHECK(m.find("1x2x3") != std::string::npos);
+    CHECK(m.find("3x2x3") != std::string::npos);
+    const std::array<float, 2> short_mean{1.f, 2.f};
+    CHECK(!error_of([&] { to_tensor<3, 2, 3>(rgb, short_mean); }).empty());
+}
+
+TEST_CASE("from_plane copies planar values") {
+    const std::vector<float> v{1, 2, 3, 4, 5, 6};
+    const image img = from_plane(v.data(), 2, 1, 3);
+    CHECK(img.channels == 2);
+    CHECK(img.height == 1);
+    CHECK(img.width == 3);
+    CHECK(img.at(1, 0, 0) == 4.f);
+}
+
+TEST_CASE("stretch_symmetric: zero is mid-grey, the percentile magnitude saturates, sign kept") {
+    // 1000 values: 0, then ±1..±999 alternating (odd indices negative). Nearest rank: the
+    // 99.5th percentile of the magnitudes 0..999 is the 995th smallest, 994.
+    std::vector<float> v(1000);
+    for (int i = 0; i < 1000; ++i) v[i] = float(i) * (i % 2 ? -1.f : 1.f);
+    const image s = stretch_symmetric(v.data(), 1, 10, 100);
+    CHECK(s.channels == 1);
+    CHECK(std::abs(s.pixels[0] - 127.5f) <= 0.5f);
+    CHECK(s.pixels[994] == doctest::Approx(255.f));  // +994 = s → white
+    CHECK(s.pixels[993] == doctest::Approx(127.5f - 127.5f * 993.f / 994.f));
+    CHECK(s.pixels[995] == doctest::Approx(0.f));    // -995: beyond s, clamped to black
+    CHECK(s.pixels[999] == doctest::Approx(0.f));
+    CHECK(s.pixels[998] == doctest::Approx(255.f));
+    CHECK(s.pixels[2] > 127.5f);                     // positive brighter
+    CHECK(s.pixels[3] < 127.5f);                     // negative darker
+    for (float p : s.pixels) CHECK((p >= 0.f && p <= 255.f));
+
+    // Over all channels together: a second channel of larger magnitudes sets s for both.
+    std::vector<float> two{1.f, -1.f, 4.f, -4.f};
+    const image t = stretch_symmetric(two.data(), 2, 1, 2, 100.0);
+    CHECK(t.pixels[0] == doctest::Approx(127.5f + 127.5f / 4));
+    CHECK(t.pixels[3] == doctest::Approx(0.f));
+
+    std::vector<float> zeros(12, 0.f);
+    const image z = stretch_symmetric(zeros.data(), 3, 2, 2);
+    for (float p : z.pixels) CHECK(p == 127.5f);
+}
+
+TEST_CASE("crop clips to the picture and pads with zero") {
+    const image img = make(3, 4, 5, [](int c, int y, int x) { return float(1 + c * 100 + y * 10 + x); });
+    const image inside = crop(img, 1, 2, 2, 2);
+    CHECK(inside.height == 2);
+    CHECK(inside.width == 2);
+    CHECK(inside.at(2, 1, 1) == img.at(2, 2, 3));
+
+    const image edge = crop(img, -1, 3, 3, 4);
+    CHECK(edge.channels == 3);
+    CHECK(edge.height == 3);
+    CHECK(edge.width == 4);
+    CHECK(edge.at(0, 0, 0) == 0.f);                // above the picture
+    CHECK(edge.at(1, 1, 0) == img.at(1, 0, 3));    // first row, x = 3
+    CHECK(edge.at(1, 2, 1) == img.at(1, 1, 4));
+    CHECK(edge.at(1, 1, 2) == 0.f);                // right of the picture
+    const image away = crop(img, 10, 10, 2, 2);
+    for (float p : away.pixels) CHECK(p == 0.f);
+}
+
+TEST_CASE("figure2_block lays out projections beside patches") {
+    const int th = 4, tw = 5, rows = 3, cols = 3, gap = 4, border = 1;
+    std::vector<image> proj, patch;
+    for (int i = 0; i < 9; ++i) proj.push_back(make(3, th, tw, [i](int c, int y, int x) { return float(i * 10 + c + y + x); }));
+    for (int i = 0; i < 7; ++i) patch.push_back(make(3, th, tw, [i](int c, int, int) { return float(100 + i * 10 + c); }));
+    const image b = figure2_block(proj, patch, rows, cols, gap, border);
+    const int half = cols * tw + (cols + 1) * border;
+    CHECK(b.channels == 3);
+    CHECK(b.height == rows * th + (rows + 1) * border);
+    CHECK(b.width == 2 * half + gap);
+    // projection 5 = row 1, col 2; its pixel (c=1, y=2, x=3)
+    CHECK(b.at(1, border + 1 * (th + border) + 2, border + 2 * (tw + border) + 3) == proj[5].at(1, 2, 3));
+    // patch 4 = row 1, col 1, in the right half
+    CHECK(b.at(2, border + 1 * (th + border), half + gap + border + 1 * (tw + border)) == patch[4].at(2, 0, 0));
+    CHECK(b.at(0, 0, 0) == 255.f);                             // border
+    CHECK(b.at(0, border, half + 1) == 255.f);                 // gap
+    // missing patch 8 (row 2, col 2) stays background
+    CHECK(b.at(0, border + 2 * (th + border), half + gap + border + 2 * (tw + border)) == 255.f);
+
+    std::vector<image> odd = proj;
+    odd[3] = make(3, th + 1, tw, [](int, int, int) { return 0.f; });
+    CHECK(!error_of([&] { figure2_block(odd, patch); }).empty());
+    CHECK(!error_of([&] { figure2_block({}, {}); }).empty());
+}
+
+TEST_CASE("stack_vertical pads narrower blocks and separates them") {
+    const image a = make(3, 2, 6, [](int, int, int) { return 1.f; });
+    const image b = make(1, 3, 4, [](int, int, int) { return 2.f; });
+    const image s = stack_vertical({a, b}, 5);
+    CHECK(s.channels == 3);
+    CHECK(s.height == 2 + 5 + 3);
+    CHECK(s.width == 6);
+    CHECK(s.at(0, 1, 5) == 1.f);
+    CHECK(s.at(0, 3, 0) == 255.f);   // gap
+    CHECK(s.at(2, 7, 3) == 2.f);     // grey broadcast
+    CHECK(s.at(0, 7, 4) == 255.f);   // right padding
+}
