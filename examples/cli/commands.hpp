@@ -22,6 +22,7 @@ command add_info(CLI::App& parent);
 command add_forward(CLI::App& parent);
 command add_init(CLI::App& parent);
 command add_make_input(CLI::App& parent);
+command add_project(CLI::App& parent);
 
 /// The model choice shared by every subcommand that builds a network.
 struct model_choice {

@@ -192,6 +192,34 @@ expect_fail 2 "negative --seed" -1 -- make-input --out z.safetensors --seed -1
 expect_fail 2 "unknown subcommand" frobnicate -- frobnicate
 expect_fail 2 "no subcommand" subcommand --
 
+# project: the deconvnet from a recorded trace, to safetensors and to PNG.
+run project --model zfnet --classes 10 --weights w.safetensors --input x.safetensors --layer pool5 --channel 3 \
+    --strongest --out p.safetensors
+if [[ $rc -eq 0 ]] && grep -q '"projection":{"dtype":"F32","shape":\[2,3,224,224\]' p.safetensors; then
+    pass "project --strongest writes projection [2,3,224,224]"
+else
+    fail "project --strongest: exit $rc, $(cat err.txt)"
+fi
+grep -q 'image 1: strongest at' out.txt || fail "project does not report the strongest positions: $(cat out.txt)"
+run project --model zfnet --classes 10 --weights w.safetensors --input x.safetensors --layer conv2 --channel 1 \
+    --position 5,7 --mode guided --out p.png
+if [[ $rc -eq 0 ]] && [[ "$(head -c 8 p.png | od -An -tx1 | tr -d ' \n')" == 89504e470d0a1a0a ]]; then
+    pass "project --position --mode guided writes a PNG"
+else
+    fail "project to PNG: exit $rc, $(cat err.txt)"
+fi
+expect_fail 1 "project: unknown layer" pool9 pool5 -- project --model zfnet --classes 10 --weights w.safetensors \
+    --input x.safetensors --layer pool9 --channel 0 --strongest --out q.png
+expect_fail 1 "project: channel out of range" 300 256 -- project --model zfnet --classes 10 --weights w.safetensors \
+    --input x.safetensors --layer pool5 --channel 300 --strongest --out q.png
+expect_fail 1 "project: position out of range" '(13, 0)' -- project --model zfnet --classes 10 \
+    --weights w.safetensors --input x.safetensors --layer pool5 --channel 0 --position 13,0 --out q.png
+expect_fail 2 "project: no selection" --strongest --position -- project --model zfnet --classes 10 \
+    --weights w.safetensors --input x.safetensors --layer pool5 --channel 0 --out q.png
+expect_fail 2 "project: bad mode" saliency -- project --model zfnet --classes 10 --weights w.safetensors \
+    --input x.safetensors --layer pool5 --channel 0 --strongest --mode saliency --out q.png
+[[ ! -e q.png ]] || fail "a failed projection left q.png"
+
 [[ ! -e y2.safetensors && ! -e w2.safetensors && ! -e z.safetensors ]] || fail "a failed command left an output file"
 if ls ./*.tmp-* >/dev/null 2>&1; then fail "a failed command left a temporary file: $(ls ./*.tmp-*)"; fi
 

@@ -1,0 +1,124 @@
+// convis project --model M [--classes N] --weights W --input X.safetensors|.png|.jpg --layer L
+//                --channel C (--strongest | --position y,x) [--mode deconvnet|guided|gradient]
+//                --out P.safetensors|.png
+//
+// One forward pass records the trace; the selected activation of layer L is projected to pixels
+// (Zeiler & Fergus §2.1). A .safetensors output holds `projection` [N,C,H,W] float32; a .png output
+// shows each image's projection contrast-stretched symmetrically about zero (99.5th percentile of
+// |value|), the images stacked top to bottom. A picture input must already have the network's input
+// size; its pixels (0..255) have `preprocess.mean` subtracted when the weights file carries one.
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <convis/convis.hpp>
+#include <convis/io/grid.hpp>
+#include <convis/io/image.hpp>
+
+#include "models.hpp"
+
+namespace convis_cli {
+namespace {
+
+struct project_options {
+    model_choice model;
+    std::string weights, input, layer, out, mode = "deconvnet", position;
+    int channel = 0;
+    bool strongest = false;
+};
+
+bool ends_with(const std::string& s, const std::string& tail) {
+    return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+bool is_picture(const std::string& path) {
+    for (const char* ext : {".png", ".PNG", ".jpg", ".JPG", ".jpeg", ".JPEG"})
+        if (ends_with(path, ext)) return true;
+    return false;
+}
+
+template <class Net>
+void run_project(const project_options& o) {
+    using In = typename Net::input_shape;
+    const int layer = Net::find(o.layer);
+    if (!ends_with(o.out, ".safetensors") && !ends_with(o.out, ".png"))
+        throw convis::error("--out " + o.out + ": expected a .safetensors or .png file name");
+    int py = 0, px = 0;
+    if (!o.strongest && std::sscanf(o.position.c_str(), "%d,%d", &py, &px) != 2)
+        throw convis::error("--position '" + o.position + "': expected y,x");
+
+    auto model = std::make_unique<convis::Model<Net>>();
+    const auto extras = convis::load_weights(*model, o.weights);
+    model->eval();
+    convis::Tensor<In> x;
+    if (is_picture(o.input)) {
+        std::vector<float> mean;
+        if (auto it = extras.tensors.find("preprocess.mean"); it != extras.tensors.end())
+            mean = it->second.template to_vector<float>(o.weights, "preprocess.mean");
+        x = convis::to_tensor<In::channels, In::height, In::width>(convis::read_image(o.input), mean);
+    } else {
+        x = convis::read_batch<In>(convis::read_safetensors(o.input), "input");
+    }
+    model->forward(x);
+
+    const convis::rectify_mode mode = o.mode == "guided"     ? convis::rectify_mode::guided
+                                      : o.mode == "gradient" ? convis::rectify_mode::gradient
+                                                             : convis::rectify_mode::deconvnet;
+    convis::Deconvnet<convis::Model<Net>> deconv(*model);
+    convis::Tensor<In> projection(x.batch());
+    std::vector<convis::activation_position> where;
+    Net::visit(layer, [&](auto i) {
+        constexpr int I = decltype(i)::value;
+        const auto signal = o.strongest ? deconv.template select_strongest<I>(o.channel, &where)
+                                        : deconv.template select_activation<I>(o.channel, py, px);
+        const auto p = deconv.template project<I>(signal, {mode, {}});
+        std::copy(p.values().begin(), p.values().end(), projection.values().begin());
+    });
+
+    if (ends_with(o.out, ".png")) {
+        std::vector<convis::image> pictures;
+        for (int n = 0; n < x.batch(); ++n)
+            pictures.push_back(convis::stretch_symmetric(projection.sample(n), In::channels, In::height, In::width));
+        convis::write_png(o.out, pictures.size() == 1 ? pictures[0] : convis::stack_vertical(pictures));
+    } else {
+        convis::safetensors_file f;
+        f.path = o.out;
+        f.tensors.emplace("projection", convis::make_tensor<float>(projection.values(),
+                                                                   {x.batch(), In::channels, In::height, In::width}));
+        f.metadata = {{"convis.layer", Net::name(layer)}, {"convis.channel", std::to_string(o.channel)},
+                      {"convis.mode", o.mode}};
+        convis::write_safetensors(o.out, f);
+    }
+    std::printf("projected layer %s channel %d (%s mode) of %d image%s to %s\n", Net::name(layer).c_str(), o.channel,
+                o.mode.c_str(), x.batch(), x.batch() == 1 ? "" : "s", o.out.c_str());
+    for (const auto& w : where)
+        std::printf("image %d: strongest at (%d, %d), value %.6g\n", w.image, w.y, w.x, w.value);
+}
+
+}  // namespace
+
+command add_project(CLI::App& parent) {
+    auto* app = parent.add_subcommand("project", "Project one activation of a layer back to pixels with the "
+                                                 "deconvnet (or guided backpropagation, or the gradient)");
+    auto o = std::make_shared<project_options>();
+    add_model_options(app, o->model);
+    app->add_option("--weights", o->weights, "Weights (safetensors, PyTorch state_dict names)")->required();
+    app->add_option("--input", o->input, "Input: safetensors with 'input' [N,3,224,224], or a PNG/JPEG of the input size")
+        ->required();
+    app->add_option("--layer", o->layer, "Layer name, e.g. pool5")->required();
+    app->add_option("--channel", o->channel, "Channel (feature map) of the layer")->required()->check(CLI::NonNegativeNumber);
+    auto* strongest = app->add_flag("--strongest", o->strongest, "Project each image's strongest activation of the channel");
+    auto* position = app->add_option("--position", o->position, "Project the activation at y,x of the channel's map");
+    strongest->excludes(position);
+    app->add_option("--mode", o->mode, "deconvnet (the paper), guided, or gradient")
+        ->check(CLI::IsMember({"deconvnet", "guided", "gradient"}))
+        ->capture_default_str();
+    app->add_option("--out", o->out, "Output: .safetensors (projection [N,C,H,W]) or .png (contrast-stretched)")
+        ->required();
+    app->parse_complete_callback([strongest, position] {  // during parsing: a usage error (exit 2)
+        if (strongest->count() == 0 && position->count() == 0) throw CLI::RequiredError("one of --strongest or --position");
+    });
+    return {app, [o] { with_model(o->model, [&]<class Net>() { run_project<Net>(*o); }); }};
+}
+
+}  // namespace convis_cli
