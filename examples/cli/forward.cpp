@@ -25,12 +25,6 @@ struct forward_options {
     bool layers_given = false;
 };
 
-std::string shape_text(const std::vector<std::int64_t>& s) {
-    std::string t = "[";
-    for (std::size_t i = 0; i < s.size(); ++i) t += (i ? "," : "") + std::to_string(s[i]);
-    return t + "]";
-}
-
 /// The layer indices named by a comma-separated list, in the order given, without repeats.
 template <class Net>
 std::vector<int> parse_layers(const std::string& list) {
@@ -79,7 +73,7 @@ void run_forward(const forward_options& o) {
     convis::write_safetensors(o.out, y);
 
     std::string written;
-    for (const auto& [name, t] : y.tensors) written += (written.empty() ? "" : ", ") + name + " " + shape_text(t.shape);
+    for (const auto& [name, t] : y.tensors) written += (written.empty() ? "" : ", ") + name + " " + convis::shape_string(t.shape);
     std::printf("%s: %d sample%s through %s; wrote %s: %s\n", o.input.c_str(), batch, batch == 1 ? "" : "s",
                 type_name(o.model.model, classes).c_str(), o.out.c_str(), written.c_str());
     const int k = std::min(5, classes);

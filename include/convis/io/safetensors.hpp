@@ -70,6 +70,13 @@ struct safetensors_file {
     std::string path;  // where it was read from; used in error messages
 };
 
+/// A shape as convis's messages print it: "[96,3,7,7]".
+inline std::string shape_string(const std::vector<std::int64_t>& shape) {
+    std::string t = "[";
+    for (std::size_t i = 0; i < shape.size(); ++i) t += (i ? "," : "") + std::to_string(shape[i]);
+    return t + "]";
+}
+
 /// Reads and fully validates a file; throws convis::error on anything malformed.
 inline safetensors_file read_safetensors(const std::string& path);
 

@@ -23,14 +23,6 @@ void add_layer_outputs(safetensors_file& out, const M& model, std::span<const in
 
 // ---- details -------------------------------------------------------------------------------
 
-namespace tensors_detail {
-inline std::string shape_text(const std::vector<std::int64_t>& s) {
-    std::string t = "[";
-    for (std::size_t i = 0; i < s.size(); ++i) t += (i ? "," : "") + std::to_string(s[i]);
-    return t + "]";
-}
-}  // namespace tensors_detail
-
 template <shape S>
 Tensor<S, float> read_batch(const safetensors_file& file, const std::string& name) {
     const stored_tensor& t = file.at(name);
@@ -42,7 +34,7 @@ Tensor<S, float> read_batch(const safetensors_file& file, const std::string& nam
     if (!ok) {
         std::string want = "[N";
         for (auto d : sample) want += "," + std::to_string(d);
-        throw error(file.path + ": tensor '" + name + "' has shape " + tensors_detail::shape_text(t.shape) +
+        throw error(file.path + ": tensor '" + name + "' has shape " + shape_string(t.shape) +
                     ", expected " + want + "] with N >= 1");
     }
     if (t.shape[0] > (std::int64_t(1) << 24))

@@ -39,11 +39,6 @@ void save_weights(M& model, const std::string& path, const weights_extras& extra
 
 namespace weights_detail {
 inline bool is_extra(const std::string& name) { return name.rfind("preprocess.", 0) == 0; }
-inline std::string shape_text(const std::vector<std::int64_t>& s) {
-    std::string t = "[";
-    for (std::size_t i = 0; i < s.size(); ++i) t += (i ? "," : "") + std::to_string(s[i]);
-    return t + "]";
-}
 template <class T>
 void convert(const stored_tensor& src, std::vector<T>& out) {
     const std::size_t n = src.numel();
@@ -67,7 +62,6 @@ void convert(const stored_tensor& src, std::vector<T>& out) {
 template <class M>
 weights_extras load_weights(M& model, const std::string& path) {
     using T = typename M::value_type;
-    using weights_detail::shape_text;
     const safetensors_file file = read_safetensors(path);
     auto params = model.parameter_list();
 
@@ -79,23 +73,23 @@ weights_extras load_weights(M& model, const std::string& path) {
             std::string known;
             for (std::size_t i = 0; i < params.size() && i < 3; ++i) known += (i ? ", " : "") + params[i].name;
             throw error(path + ": unexpected tensor '" + name + "' " + std::string(dtype_name(t.type)) +
-                        shape_text(t.shape) + "; the model's parameters are named like " + known + ", ...");
+                        shape_string(t.shape) + "; the model's parameters are named like " + known + ", ...");
         }
     std::vector<std::vector<T>> values(params.size());
     for (std::size_t i = 0; i < params.size(); ++i) {
         const auto& p = params[i];
         const std::string expected = std::string(dtype_name(std::is_same_v<T, double> ? dtype::f64 : dtype::f32)) +
-                                     shape_text(p.shape);
+                                     shape_string(p.shape);
         auto it = file.tensors.find(p.name);
         if (it == file.tensors.end())
             throw error(path + ": missing tensor '" + p.name + "', expected " + expected);
         const stored_tensor& t = it->second;
         if (t.type != dtype::f32 && t.type != dtype::f64)
             throw error(path + ": tensor '" + p.name + "' has dtype " + std::string(dtype_name(t.type)) +
-                        ", expected F32 or F64 (shape " + shape_text(p.shape) + ")");
+                        ", expected F32 or F64 (shape " + shape_string(p.shape) + ")");
         if (t.shape != p.shape)
-            throw error(path + ": tensor '" + p.name + "' has shape " + shape_text(t.shape) + ", expected " +
-                        shape_text(p.shape));
+            throw error(path + ": tensor '" + p.name + "' has shape " + shape_string(t.shape) + ", expected " +
+                        shape_string(p.shape));
         weights_detail::convert(t, values[i]);
     }
     for (std::size_t i = 0; i < params.size(); ++i)
