@@ -1,7 +1,7 @@
 # Sourced by tests/run.sh and examples/demo.sh: installs the Debian packages convis builds with,
 # when any is missing (with sudo when not root). Nothing else is downloaded.
 CONVIS_DEBIAN_PACKAGES=(g++ cmake make libeigen3-dev nlohmann-json3-dev doctest-dev libbenchmark-dev
-                        libcli11-dev libstb-dev zlib1g-dev)
+                        libcli11-dev libstb-dev zlib1g-dev dataset-fashion-mnist)
 
 convis_install_deps() {
     local missing=()

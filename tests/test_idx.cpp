@@ -2,7 +2,7 @@
 // point of the reader — a clean convis::error for every malformed, truncated or oversized file, gzip bombs
 // included. The real Fashion-MNIST is checked too when Debian's package is installed.
 #include "convis/data/fashion_mnist.hpp"
-#include "convis/data/idx.hpp"
+#include "convis/io/idx.hpp"
 
 #include <doctest/doctest.h>
 

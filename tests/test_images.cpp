@@ -242,3 +242,43 @@ TEST_CASE("stack_vertical pads narrower blocks and separates them") {
     CHECK(s.at(2, 7, 3) == 2.f);     // grey broadcast
     CHECK(s.at(0, 7, 4) == 255.f);   // right padding
 }
+
+TEST_CASE("resize keeps a constant picture constant and fit_picture crops the centre") {
+    const image flat = make(3, 10, 20, [](int c, int, int) { return 40.f * float(c + 1); });
+    const image r = resize(flat, 5, 7);
+    CHECK(r.channels == 3);
+    CHECK(r.height == 5);
+    CHECK(r.width == 7);
+    for (int c = 0; c < 3; ++c) CHECK(r.at(c, 2, 3) == doctest::Approx(40.f * float(c + 1)).epsilon(1e-4));
+    CHECK_THROWS_AS(resize(flat, 0, 4), convis::error);
+
+    // A 10×20 picture whose left and right quarters are white: fitting to 8×8 scales it to 8×16
+    // and keeps the centre 8 columns, all black.
+    const image wide = make(1, 10, 20, [](int, int, int x) { return (x < 5 || x >= 15) ? 255.f : 0.f; });
+    const image f = fit_picture(wide, 1, 8, 8);
+    REQUIRE(f.height == 8);
+    REQUIRE(f.width == 8);
+    float most = 0;
+    for (int y = 0; y < 8; ++y)
+        for (int x = 1; x < 7; ++x) most = std::max(most, f.at(0, y, x));
+    CHECK(most < 30.f);
+
+    // Same size: untouched. Grey to RGB copies; RGB to grey is the Rec. 601 luma.
+    const image g = make(1, 4, 4, [](int, int y, int x) { return float(y * 4 + x); });
+    const image g3 = fit_picture(g, 3, 4, 4);
+    CHECK(g3.channels == 3);
+    CHECK(g3.at(2, 3, 1) == 13.f);
+    const image rgb = make(3, 2, 2, [](int c, int, int) { return c == 0 ? 100.f : c == 1 ? 50.f : 10.f; });
+    CHECK(fit_picture(rgb, 1, 2, 2).at(0, 1, 1) == doctest::Approx(0.299 * 100 + 0.587 * 50 + 0.114 * 10));
+    CHECK_THROWS_AS(fit_picture(rgb, 2, 2, 2), convis::error);
+}
+
+TEST_CASE("enlarge repeats each pixel factor × factor times") {
+    const image g = make(1, 2, 3, [](int, int y, int x) { return float(y * 3 + x); });
+    const image e = enlarge(g, 3);
+    CHECK(e.height == 6);
+    CHECK(e.width == 9);
+    CHECK(e.at(0, 5, 8) == 5.f);
+    CHECK(e.at(0, 3, 2) == 3.f);
+    CHECK_THROWS_AS(enlarge(g, 0), convis::error);
+}

@@ -23,6 +23,7 @@ command add_forward(CLI::App& parent);
 command add_init(CLI::App& parent);
 command add_make_input(CLI::App& parent);
 command add_project(CLI::App& parent);
+command add_top9(CLI::App& parent);
 
 /// The model choice shared by every subcommand that builds a network.
 struct model_choice {
@@ -51,9 +52,10 @@ inline CLI::Option* add_seed_option(CLI::App* app, std::uint64_t& seed) {
 /// --classes (an integer; whether it is a supported count is checked when the model is built).
 inline void add_model_options(CLI::App* app, model_choice& m) {
     app->add_option("--model", m.model, "Network: zfnet (the paper's Fig. 3), zfnet512 (Table 3's "
-                                        "512-1024-512 variant) or zfnet-pytorch (the common PyTorch code)")
+                                        "512-1024-512 variant), zfnet-pytorch (the common PyTorch code) or "
+                                        "zfnet28 (ZFNet scaled to 28x28 grey input)")
         ->required()
-        ->check(CLI::IsMember({"zfnet", "zfnet512", "zfnet-pytorch"}));
+        ->check(CLI::IsMember({"zfnet", "zfnet512", "zfnet-pytorch", "zfnet28"}));
     app->add_option("--classes", m.classes,
                     "Number of classes: 10, 20, 100, 101, 102, 256, 257 or 1000")
         ->capture_default_str();

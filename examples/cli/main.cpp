@@ -41,7 +41,8 @@ int main(int argc, char** argv) {
     std::vector<convis_cli::command> commands;
     try {
         commands = {convis_cli::add_info(app), convis_cli::add_forward(app), convis_cli::add_init(app),
-                    convis_cli::add_make_input(app), convis_cli::add_project(app)};
+                    convis_cli::add_make_input(app), convis_cli::add_project(app),
+                    convis_cli::add_top9(app)};
     } catch (const std::exception& e) {  // a mistake in the option definitions themselves
         return fail(std::string("internal error: ") + e.what(), 1);
     }

@@ -35,7 +35,10 @@ inline std::string supported_classes_text() {
 
 /// The C++ type behind a --model name, for messages ("ZFNet<10>").
 inline std::string type_name(std::string_view model, int classes) {
-    const char* base = model == "zfnet" ? "ZFNet" : model == "zfnet512" ? "ZFNet512" : "ZFNetPyTorch";
+    const char* base = model == "zfnet"      ? "ZFNet"
+                       : model == "zfnet512" ? "ZFNet512"
+                       : model == "zfnet28"  ? "ZFNet28"
+                                             : "ZFNetPyTorch";
     return std::string(base) + "<" + std::to_string(classes) + ">";
 }
 
@@ -45,7 +48,8 @@ void with_model_of(std::string_view model, F& f) {
     if (model == "zfnet") f.template operator()<convis::ZFNet<Classes>>();
     else if (model == "zfnet512") f.template operator()<convis::ZFNet512<Classes>>();
     else if (model == "zfnet-pytorch") f.template operator()<convis::ZFNetPyTorch<Classes>>();
-    else throw convis::error("unknown model '" + std::string(model) + "'; choose zfnet, zfnet512 or zfnet-pytorch");
+    else if (model == "zfnet28") f.template operator()<convis::ZFNet28<Classes>>();
+    else throw convis::error("unknown model '" + std::string(model) + "'; choose zfnet, zfnet512, zfnet-pytorch or zfnet28");
 }
 }  // namespace detail
 

@@ -220,6 +220,49 @@ expect_fail 2 "project: bad mode" saliency -- project --model zfnet --classes 10
     --input x.safetensors --layer pool5 --channel 0 --strongest --mode saliency --out q.png
 [[ ! -e q.png ]] || fail "a failed projection left q.png"
 
+# top9: a folder of pictures (the PNGs project wrote, scaled and cropped to 224) with ZFNet, and
+# an IDX file (made here, gzip-compressed) with the 28×28 ZFNet.
+mkdir -p pics/a pics/b
+cp p.png pics/a/one.png
+run project --model zfnet --classes 10 --weights w.safetensors --input x.safetensors --layer conv1 --channel 2 \
+    --strongest --out pics/b/two.png
+run top9 --model zfnet --classes 10 --weights w.safetensors --images pics --layer pool1 --channels 0,5 --k 2 --out t9
+if [[ $rc -eq 0 && -s t9/pool1.png && -s t9/pool1_c5.png ]] && grep -q '"channel": 5' t9/index.json &&
+    [[ $(grep -c '"rank"' t9/index.json) -eq 4 ]]; then
+    pass "top9 over a folder writes grids and an index of 2 channels × 2 pictures"
+else
+    fail "top9 --images: exit $rc, $(cat err.txt), $(ls t9 2>&1)"
+fi
+{
+    printf '\x00\x00\x08\x03\x00\x00\x00\x0c\x00\x00\x00\x1c\x00\x00\x00\x1c'
+    head -c $((12 * 28 * 28)) /dev/urandom
+} | gzip >small-images-idx3-ubyte.gz
+run init --model zfnet28 --classes 10 --seed 2 --out z28.safetensors
+run top9 --model zfnet28 --classes 10 --weights z28.safetensors --idx small-images-idx3-ubyte.gz --layer conv3 \
+    --random 3 --seed 4 --out t28
+if [[ $rc -eq 0 && -s t28/conv3.png ]] && [[ $(grep -c '"rank"' t28/index.json) -eq 27 ]] &&
+    grep -q 'small-images-idx3-ubyte.gz#' t28/index.json; then
+    pass "top9 over an IDX file: 3 random channels × 9 pictures"
+else
+    fail "top9 --idx: exit $rc, $(cat err.txt)"
+fi
+expect_fail 2 "top9: no data" --images --idx -- top9 --model zfnet28 --classes 10 --weights z28.safetensors \
+    --layer conv1 --out t_bad
+expect_fail 2 "top9: both data options" excludes -- top9 --model zfnet28 --classes 10 --weights z28.safetensors \
+    --layer conv1 --images pics --idx small-images-idx3-ubyte.gz --out t_bad
+expect_fail 1 "top9: channel out of range" 'channel 64' conv5 -- top9 --model zfnet28 --classes 10 \
+    --weights z28.safetensors --idx small-images-idx3-ubyte.gz --layer conv5 --channels 1,64 --out t_bad
+expect_fail 1 "top9: bad channel list" '--channels' -- top9 --model zfnet28 --classes 10 \
+    --weights z28.safetensors --idx small-images-idx3-ubyte.gz --layer conv5 --channels 1,x --out t_bad
+expect_fail 1 "top9: missing folder" nowhere -- top9 --model zfnet28 --classes 10 --weights z28.safetensors \
+    --images nowhere --layer conv1 --out t_bad
+head -c 100 small-images-idx3-ubyte.gz >cut.idx.gz
+expect_fail 1 "top9: truncated IDX" cut.idx.gz -- top9 --model zfnet28 --classes 10 --weights z28.safetensors \
+    --idx cut.idx.gz --layer conv1 --out t_bad
+expect_fail 2 "top9: k out of range" '--k' -- top9 --model zfnet28 --classes 10 \
+    --weights z28.safetensors --idx small-images-idx3-ubyte.gz --layer conv1 --k 0 --out t_bad
+[[ ! -e t_bad ]] || fail "a failed top9 left its output folder"
+
 [[ ! -e y2.safetensors && ! -e w2.safetensors && ! -e z.safetensors ]] || fail "a failed command left an output file"
 if ls ./*.tmp-* >/dev/null 2>&1; then fail "a failed command left a temporary file: $(ls ./*.tmp-*)"; fi
 

@@ -15,7 +15,7 @@
 #include <system_error>
 
 #include "../core/error.hpp"
-#include "idx.hpp"
+#include "../io/idx.hpp"
 
 namespace convis {
 

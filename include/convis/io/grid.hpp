@@ -36,6 +36,10 @@ image figure2_block(const std::vector<image>& projections, const std::vector<ima
 /// blocks become 3 channels if any block has 3. convis::error when `blocks` is empty.
 image stack_vertical(const std::vector<image>& blocks, int gap = 8);
 
+/// The picture enlarged `factor` times in each direction, each pixel a factor × factor square
+/// (nearest neighbour: small patches stay crisp). factor ≥ 1.
+image enlarge(const image& img, int factor);
+
 /// The patch [y0, y0+height) × [x0, x0+width) of `img`, always height × width: the part outside
 /// the picture (a receptive field may extend past the border) is 0 (black).
 image crop(const image& img, int y0, int x0, int height, int width);
@@ -161,6 +165,19 @@ inline image crop(const image& img, int y0, int x0, int height, int width) {
     for (int c = 0; c < img.channels; ++c)
         for (int y = ya; y < yb; ++y)
             for (int x = xa; x < xb; ++x) out.at(c, y - y0, x - x0) = img.at(c, y, x);
+    return out;
+}
+
+inline image enlarge(const image& img, int factor) {
+    if (factor < 1 || factor > 1024) throw error("enlarge: factor " + std::to_string(factor) + " is outside 1..1024");
+    image out;
+    out.channels = img.channels;
+    out.height = img.height * factor;
+    out.width = img.width * factor;
+    out.pixels.resize(std::size_t(out.channels) * out.height * out.width);
+    for (int c = 0; c < out.channels; ++c)
+        for (int y = 0; y < out.height; ++y)
+            for (int x = 0; x < out.width; ++x) out.at(c, y, x) = img.at(c, y / factor, x / factor);
     return out;
 }
 

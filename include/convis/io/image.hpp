@@ -45,6 +45,12 @@
 #include <stb/stb_image.h>
 #undef STB_IMAGE_IMPLEMENTATION
 #endif
+#ifndef STBIR_INCLUDE_STB_IMAGE_RESIZE_H
+#define STB_IMAGE_RESIZE_STATIC
+#define STB_IMAGE_RESIZE_IMPLEMENTATION
+#include <stb/stb_image_resize.h>
+#undef STB_IMAGE_RESIZE_IMPLEMENTATION
+#endif
 #ifndef INCLUDE_STB_IMAGE_WRITE_H
 #define STB_IMAGE_WRITE_STATIC
 #define STB_IMAGE_WRITE_IMPLEMENTATION
@@ -83,6 +89,17 @@ void write_png(const std::string& path, const image& img);
 /// (grey copied into all three). Otherwise a convis::error naming expected and found.
 template <int C, int H, int W>
 Tensor<Shape<C, H, W>, float> to_tensor(const image& img, std::span<const float> mean = {}, float scale = 1.f);
+
+/// A picture resized to exactly height × width (stb_image_resize: Mitchell filter when shrinking,
+/// Catmull-Rom when enlarging, edges clamped), each channel on its own. Sizes must be positive.
+image resize(const image& img, int height, int width);
+
+/// Fits a picture to a network's input of channels × height × width, the way the paper fed
+/// ImageNet to ZFNet (PAPER.md §2: shorter side scaled, centre cropped): a picture of the right
+/// size is returned as it is; otherwise it is scaled so that it covers height × width with its
+/// aspect ratio kept, then the centre is cropped. Grey becomes RGB by copying; RGB becomes grey by
+/// the Rec. 601 luma (0.299 R + 0.587 G + 0.114 B).
+image fit_picture(const image& img, int channels, int height, int width);
 
 /// A picture from planar floats already in 0..255 (copied).
 image from_plane(const float* chw, int channels, int height, int width);
@@ -202,6 +219,62 @@ inline image from_plane(const float* chw, int channels, int height, int width) {
     if (n > 0 && chw == nullptr) throw error("from_plane: null data for " + image_detail::dims(channels, height, width));
     img.pixels.assign(chw, chw + n);
     return img;
+}
+
+inline image resize(const image& img, int height, int width) {
+    image_detail::check(img, "resize");
+    if (height < 1 || width < 1 || height > max_image_side || width > max_image_side)
+        throw error("resize: target size " + std::to_string(height) + "x" + std::to_string(width) +
+                    " is outside 1.." + std::to_string(max_image_side));
+    if (img.height < 1 || img.width < 1) throw error("resize: the picture is empty");
+    image out;
+    out.channels = img.channels;
+    out.height = height;
+    out.width = width;
+    out.pixels.resize(std::size_t(img.channels) * height * width);
+    for (int c = 0; c < img.channels; ++c) {
+        const float* src = img.pixels.data() + std::size_t(c) * img.height * img.width;
+        float* dst = out.pixels.data() + std::size_t(c) * height * width;
+        if (!stbir_resize_float(src, img.width, img.height, 0, dst, width, height, 0, 1))
+            throw error("resize: stb_image_resize failed for " + image_detail::dims(img.channels, img.height, img.width));
+    }
+    return out;
+}
+
+inline image fit_picture(const image& img, int channels, int height, int width) {
+    image_detail::check(img, "fit_picture");
+    if (channels != 1 && channels != 3) throw error("fit_picture: a network input of " + std::to_string(channels) + " channels; expected 1 or 3");
+    if (img.channels != 1 && img.channels != 3)
+        throw error("fit_picture: a picture of " + std::to_string(img.channels) + " channels; expected 1 (grey) or 3 (RGB)");
+    image sized = img;
+    if (img.height != height || img.width != width) {
+        // Scale so the picture covers the target, then crop the centre.
+        const double s = std::max(double(height) / img.height, double(width) / img.width);
+        const int h = std::max(height, int(std::lround(img.height * s)));
+        const int w = std::max(width, int(std::lround(img.width * s)));
+        const image scaled = resize(img, h, w);
+        const int y0 = (h - height) / 2, x0 = (w - width) / 2;
+        sized.height = height;
+        sized.width = width;
+        sized.pixels.assign(std::size_t(img.channels) * height * width, 0.f);
+        for (int c = 0; c < img.channels; ++c)
+            for (int y = 0; y < height; ++y)
+                for (int x = 0; x < width; ++x) sized.at(c, y, x) = scaled.at(c, y0 + y, x0 + x);
+    }
+    if (sized.channels == channels) return sized;
+    image out;
+    out.channels = channels;
+    out.height = height;
+    out.width = width;
+    const std::size_t plane = std::size_t(height) * width;
+    out.pixels.resize(plane * channels);
+    if (channels == 3) {
+        for (int c = 0; c < 3; ++c) std::copy_n(sized.pixels.begin(), plane, out.pixels.begin() + c * plane);
+    } else {
+        for (std::size_t i = 0; i < plane; ++i)
+            out.pixels[i] = 0.299f * sized.pixels[i] + 0.587f * sized.pixels[plane + i] + 0.114f * sized.pixels[2 * plane + i];
+    }
+    return out;
 }
 
 }  // namespace convis

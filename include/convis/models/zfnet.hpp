@@ -61,6 +61,27 @@ using ZFNetPyTorch = Sequential<Input<3, 224, 224>,
     Named<"classifier.5", ReLU>,
     Named<"classifier.6", Linear<4096, Classes>>>;
 
+/// A ZFNet for 28×28 grey input (Fashion-MNIST, MNIST): ZFNet's structure — five convolutions,
+/// overlapping ceil-mode 3×3/2 pools and LRN after the first two, pool after the fifth, three fully
+/// connected layers with dropout — scaled to the small input: 3×3 convolutions at stride 1 (a 7×7/2
+/// first layer would throw away most of a 28-pixel picture), 32-64-128-128-64 maps, 256-unit fc
+/// layers. Sizes: 28, 14, 14, 7, 7, 7, 7, 3. Layer names are ZFNet's. 530,122 parameters for 10
+/// classes.
+template <int Classes = 10>
+using ZFNet28 = Sequential<Input<1, 28, 28>,
+    Named<"conv1", Conv2d<1, 32, 3, 1, 1>>,      Named<"relu1", ReLU>,
+    Named<"pool1", MaxPool2d<3, 2, 0, ceil_mode>>, Named<"norm1", ZFNetNorm>,
+    Named<"conv2", Conv2d<32, 64, 3, 1, 1>>,     Named<"relu2", ReLU>,
+    Named<"pool2", MaxPool2d<3, 2, 0, ceil_mode>>, Named<"norm2", ZFNetNorm>,
+    Named<"conv3", Conv2d<64, 128, 3, 1, 1>>,    Named<"relu3", ReLU>,
+    Named<"conv4", Conv2d<128, 128, 3, 1, 1>>,   Named<"relu4", ReLU>,
+    Named<"conv5", Conv2d<128, 64, 3, 1, 1>>,    Named<"relu5", ReLU>,
+    Named<"pool5", MaxPool2d<3, 2, 0, ceil_mode>>,
+    Named<"flatten", Flatten>,
+    Named<"drop6", Dropout>, Named<"fc6", Linear<64 * 3 * 3, 256>>, Named<"relu6", ReLU>,
+    Named<"drop7", Dropout>, Named<"fc7", Linear<256, 256>>,        Named<"relu7", ReLU>,
+    Named<"fc8", Linear<256, Classes>>>;
+
 static_assert(ZFNet<>::parameter_count == 62'357'608, "ZFNet must have the paper's 62,357,608 parameters");
 static_assert(ZFNet512<>::parameter_count == 107'627'624, "ZFNet512 must have 107,627,624 parameters");
 static_assert(ZFNetPyTorch<>::parameter_count == 386'548'840, "the PyTorch ZFNet has 386,548,840 parameters");
@@ -69,6 +90,10 @@ static_assert(std::is_same_v<ZFNet<>::shape_after<2>, Shape<96, 55, 55>>);
 static_assert(std::is_same_v<ZFNet<>::shape_after<4>, Shape<256, 26, 26>>);
 static_assert(std::is_same_v<ZFNet<>::shape_after<6>, Shape<256, 13, 13>>);
 static_assert(std::is_same_v<ZFNet<>::shape_after<14>, Shape<256, 6, 6>>);
+static_assert(ZFNet28<>::parameter_count == 530'122, "ZFNet28 has 530,122 parameters for 10 classes");
+static_assert(std::is_same_v<ZFNet28<>::shape_after<2>, Shape<32, 14, 14>>);
+static_assert(std::is_same_v<ZFNet28<>::shape_after<6>, Shape<64, 7, 7>>);
+static_assert(std::is_same_v<ZFNet28<>::shape_after<14>, Shape<64, 3, 3>>);
 static_assert(std::is_same_v<ZFNetPyTorch<>::shape_after<12>, Shape<512, 13, 13>>);
 
 }  // namespace convis

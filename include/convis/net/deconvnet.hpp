@@ -72,6 +72,18 @@ public:
         return {buf_[slot].data(), batch};
     }
 
+    /// The same for a layer chosen at run time: `signal` holds batch × that layer's output size
+    /// values (Net::layer_table()[layer].output per sample), laid out as output_data(layer).
+    TensorView<input_shape, const value_type> project(int layer, const value_type* signal,
+                                                      const projection_options& o = {}) {
+        TensorView<input_shape, const value_type> out{nullptr, 0};
+        net_type::visit(layer, [&](auto i) {
+            constexpr int I = decltype(i)::value;
+            out = project<I>(TensorView<shape_after<I>, const value_type>{signal, model_.batch()}, o);
+        });
+        return out;
+    }
+
     /// A signal at layer I that keeps one activation per image, (channel, y, x), at its own value.
     template <int I>
     Tensor<shape_after<I>, value_type> select_activation(int channel, int y, int x) const {
@@ -101,6 +113,26 @@ public:
             const int y = at / S::width, x = at % S::width;
             s(n, channel, y, x) = plane[at];
             if (where) where->push_back({n, channel, y, x, double(plane[at])});
+        }
+        return s;
+    }
+
+    /// A signal at layer I that keeps, for each listed position, that one activation of image
+    /// `p.image` of the batch at its own value (p.value is ignored: the trace's value is used).
+    /// Images not listed get no signal; an image may be listed more than once.
+    template <int I>
+    Tensor<shape_after<I>, value_type> select_positions(const std::vector<activation_position>& positions) const {
+        using S = shape_after<I>;
+        const auto a = model_.template output<I>();
+        Tensor<S, value_type> s(a.batch());
+        for (const auto& p : positions) {
+            check_channel<I>(p.channel);
+            if (p.image < 0 || p.image >= a.batch())
+                throw error("Deconvnet: image " + std::to_string(p.image) + " is outside the batch of " + std::to_string(a.batch()));
+            if (p.y < 0 || p.y >= S::height || p.x < 0 || p.x >= S::width)
+                throw error("Deconvnet: position (" + std::to_string(p.y) + ", " + std::to_string(p.x) + ") is outside layer " +
+                            net_type::name(I) + "'s " + std::to_string(S::height) + "×" + std::to_string(S::width) + " map");
+            s(p.image, p.channel, p.y, p.x) = a(p.image, p.channel, p.y, p.x);
         }
         return s;
     }

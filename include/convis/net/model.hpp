@@ -137,6 +137,14 @@ public:
         static_assert(i >= 0, "convis::Model::output<name>: the network has no layer of that name");
         return output<i>();
     }
+    /// Layer i's output of the last forward, chosen at run time: batch() samples of
+    /// Net::layer_table()[i].output each, contiguous. For code that must not be instantiated per
+    /// layer (the analyses that take a layer name); output<I>() is the typed view.
+    const T* output_data(int i) const {
+        if (i < 0 || i >= depth)
+            throw error("Model::output_data: layer " + std::to_string(i) + " is outside 0.." + std::to_string(depth - 1));
+        return acts_[std::size_t(i) + 1].data();
+    }
     /// The input of the last forward (the model keeps a copy).
     TensorView<input_shape, const T> input() const { return {acts_[0].data(), batch_}; }
     /// d loss / d input from the last backward(gy, true).

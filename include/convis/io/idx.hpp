@@ -1,5 +1,5 @@
 #pragma once
-// convis/data/idx.hpp — reader for the IDX format of MNIST and Fashion-MNIST
+// convis/io/idx.hpp — reader for the IDX format of MNIST and Fashion-MNIST
 // (http://yann.lecun.com/exdb/mnist/), raw or gzip-compressed:
 //
 //   [2 bytes]        00 00

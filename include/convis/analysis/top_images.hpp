@@ -1,0 +1,151 @@
+#pragma once
+// The paper's Fig. 2 for a model and a data set: for each chosen channel of layer I, the k
+// pictures that excite it most, each as its deconvnet projection beside the image patch under the
+// activation's receptive field.
+//
+// Two passes over the data. The first streams every picture in batches and keeps each channel's k
+// strongest per-image maxima (top_activations: memory bounded by channels × k). The second reads
+// the k pictures of one channel again, runs them forward as one batch, and projects each
+// picture's own strongest position to pixels (one batch, one projection per channel).
+//
+// Opt-in like io/image.hpp (stb is compiled into the including file).
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "../core/error.hpp"
+#include "../data/pictures.hpp"
+#include "../io/grid.hpp"
+#include "../net/deconvnet.hpp"
+#include "top_activations.hpp"
+
+namespace convis {
+
+struct top_images_options {
+    std::vector<int> channels;        ///< empty: every channel of the layer
+    int k = 9;                        ///< pictures per channel
+    int batch = 32;                   ///< pictures per forward in the first pass
+    projection_options projection{};  ///< the paper's deconvnet by default
+    int min_tile = 64;                ///< patches smaller than this many pixels are enlarged (nearest)
+    int rows = 3, cols = 3;           ///< the block layout of each half (rows × cols ≥ k to show all)
+};
+
+struct top_images_result {
+    std::vector<top_entry> entries;   ///< per channel, strongest first
+    std::vector<int> channels;
+    std::vector<image> blocks;        ///< per channel: projections | patches (figure2_block)
+};
+
+/// Runs both passes on `model` for its layer `layer` (index, run time; Net::find gives it from a
+/// name). The model's mode is set to eval; its trace is overwritten.
+///
+/// Tiles: the patch is the receptive field of the activation, [start + y·stride, … + size) in each
+/// direction, black where it leaves the picture; when the field is at least as large as the
+/// picture (deep layers of small inputs, fully connected layers) the tile is the whole picture. The
+/// projection is cropped to the same box and contrast-stretched on its own (stretch_symmetric), so
+/// each tile uses its full grey range, as the paper's figures do.
+///
+/// The layer is a run-time value on purpose: only the projection is instantiated per layer, so a
+/// program offering every layer of many networks compiles in reasonable time.
+template <class M>
+top_images_result top_images(M& model, int layer, const picture_set& pictures, const preprocess& pre,
+                             const top_images_options& o = {});
+
+/// Lays out one channel's tiles: projections (network input scale) and the pictures the network
+/// saw, with the activations' positions; not a template, compiled once.
+image top_images_block(const std::vector<std::vector<float>>& projections, const std::vector<image>& pictures,
+                       const std::vector<top_entry>& entries, const receptive_field& field, const top_images_options& o);
+
+// ---- details ------------------------------------------------------------------------------------
+
+namespace top_images_detail {
+
+/// The tile box of unit (y, x) of a layer with receptive field rf on an H×W input.
+inline pixel_box tile_box(const receptive_field& rf, int y, int x, int height, int width) {
+    if (rf.global || rf.size >= std::min(height, width)) return {0, 0, height, width};
+    const int y0 = rf.start + y * rf.stride, x0 = rf.start + x * rf.stride;
+    return {y0, x0, y0 + rf.size, x0 + rf.size};
+}
+
+}  // namespace top_images_detail
+
+inline image top_images_block(const std::vector<std::vector<float>>& projections, const std::vector<image>& pictures,
+                              const std::vector<top_entry>& entries, const receptive_field& field,
+                              const top_images_options& o) {
+    std::vector<image> shown, patches;
+    for (std::size_t n = 0; n < entries.size(); ++n) {
+        const image& pic = pictures[n];
+        const pixel_box b = top_images_detail::tile_box(field, entries[n].y, entries[n].x, pic.height, pic.width);
+        const int h = b.y1 - b.y0, w = b.x1 - b.x0;
+        const int factor = std::max(1, (o.min_tile + std::max(h, w) - 1) / std::max(h, w));
+        const image raw = crop(from_plane(projections[n].data(), pic.channels, pic.height, pic.width), b.y0, b.x0, h, w);
+        shown.push_back(enlarge(stretch_symmetric(raw.pixels.data(), raw.channels, h, w), factor));
+        patches.push_back(enlarge(crop(pic, b.y0, b.x0, h, w), factor));
+    }
+    return figure2_block(shown, patches, o.rows, o.cols);
+}
+
+template <class M>
+top_images_result top_images(M& model, int layer, const picture_set& pictures, const preprocess& pre,
+                             const top_images_options& o) {
+    using Net = typename M::net_type;
+    using In = typename Net::input_shape;
+    using T = typename M::value_type;
+    if (pictures.size() == 0) throw error("top_images: the data set is empty");
+    if (o.batch < 1) throw error("top_images: batch must be at least 1, got " + std::to_string(o.batch));
+    if (o.rows * o.cols < o.k)
+        throw error("top_images: a " + std::to_string(o.rows) + "×" + std::to_string(o.cols) + " block cannot show k = " +
+                    std::to_string(o.k) + " pictures");
+    if (layer < 0 || layer >= Net::size)
+        throw error("top_images: layer " + std::to_string(layer) + " is outside 0.." + std::to_string(Net::size - 1));
+    const layer_row row = Net::layer_table()[std::size_t(layer)];
+    const int C = int(row.output[0]), H = row.output.size() == 3 ? int(row.output[1]) : 1,
+              W = row.output.size() == 3 ? int(row.output[2]) : 1;
+    const std::size_t map_size = std::size_t(C) * H * W;
+    model.eval();
+    top_k_tracker top(o.channels, o.k, C, H, W, row.field, In::height, In::width, row.name);
+
+    Tensor<In, T> x;
+    for (std::int64_t first = 0; first < pictures.size(); first += o.batch) {
+        const int n = int(std::min<std::int64_t>(o.batch, pictures.size() - first));
+        load_batch(pictures, first, n, pre, x);
+        model.forward(x);
+        top.add(model.output_data(layer), n, first);
+    }
+
+    top_images_result r;
+    r.entries = top.entries();
+    r.channels = top.channels();
+    Deconvnet<M> deconv(model);
+    for (int c : r.channels) {
+        std::vector<top_entry> mine;
+        for (const auto& e : r.entries)
+            if (e.channel == c) mine.push_back(e);
+        // The k best are scattered over the data set: read them one by one into one batch.
+        const int k = int(mine.size());
+        x.resize(k);
+        std::vector<image> seen(mine.size()), one_seen;
+        Tensor<In, T> one;
+        for (int n = 0; n < k; ++n) {
+            load_batch(pictures, mine[std::size_t(n)].image, 1, pre, one, &one_seen);
+            std::copy_n(one.sample(0), In::size, x.sample(n));
+            seen[std::size_t(n)] = std::move(one_seen[0]);
+        }
+        model.forward(x);
+        // Each picture keeps its own strongest activation, at the trace's value.
+        std::vector<T> signal(std::size_t(k) * map_size, T(0));
+        const T* a = model.output_data(layer);
+        for (int n = 0; n < k; ++n) {
+            const std::size_t at = std::size_t(n) * map_size + (std::size_t(c) * H + mine[std::size_t(n)].y) * W + mine[std::size_t(n)].x;
+            signal[at] = a[at];
+        }
+        const auto projected = deconv.project(layer, signal.data(), o.projection);
+        std::vector<std::vector<float>> tiles;
+        for (int n = 0; n < k; ++n) tiles.emplace_back(projected.sample(n), projected.sample(n) + In::size);
+        r.blocks.push_back(top_images_block(tiles, seen, mine, row.field, o));
+    }
+    return r;
+}
+
+}  // namespace convis
