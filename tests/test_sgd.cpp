@@ -311,4 +311,8 @@ TEST_CASE("first_non_finite names the first tensor in layer order holding NaN or
     find("conv3.weight").gradient[0] = 0;
     find("fc6.bias").gradient[3] = 0;
     CHECK_FALSE(first_non_finite(m).has_value());
+    // A bad value deeper down is named before the gradients it poisoned in earlier layers.
+    find("conv1.weight").gradient[0] = std::numeric_limits<float>::quiet_NaN();
+    find("fc7.weight").values[5] = std::numeric_limits<float>::infinity();
+    CHECK(first_non_finite(m) == std::optional<std::string>("fc7.weight (parameters)"));
 }

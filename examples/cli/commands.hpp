@@ -24,6 +24,8 @@ command add_init(CLI::App& parent);
 command add_make_input(CLI::App& parent);
 command add_project(CLI::App& parent);
 command add_top9(CLI::App& parent);
+command add_train(CLI::App& parent);
+command add_evolution(CLI::App& parent);
 
 /// The model choice shared by every subcommand that builds a network.
 struct model_choice {

@@ -42,7 +42,8 @@ int main(int argc, char** argv) {
     try {
         commands = {convis_cli::add_info(app), convis_cli::add_forward(app), convis_cli::add_init(app),
                     convis_cli::add_make_input(app), convis_cli::add_project(app),
-                    convis_cli::add_top9(app)};
+                    convis_cli::add_top9(app), convis_cli::add_train(app),
+                    convis_cli::add_evolution(app)};
     } catch (const std::exception& e) {  // a mistake in the option definitions themselves
         return fail(std::string("internal error: ") + e.what(), 1);
     }

@@ -23,6 +23,7 @@
 
 #include <convis/analysis/top_images.hpp>
 #include <convis/convis.hpp>
+#include <convis/io/text_file.hpp>
 
 #include "models.hpp"
 
@@ -54,24 +55,6 @@ std::vector<int> parse_channels(const std::string& list) {
     }
     if (out.empty()) throw convis::error("--channels '" + list + "': no channel given");
     return out;
-}
-
-/// Writes `text` to `path` through a temporary file and a rename: never half a file.
-void write_text_atomic(const std::string& path, const std::string& text) {
-    const std::string tmp = path + ".tmp";
-    {
-        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-        f << text;
-        f.flush();
-        if (!f) {
-            std::error_code ignored;
-            std::filesystem::remove(tmp, ignored);
-            throw convis::error(path + ": cannot write");
-        }
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) throw convis::error(path + ": cannot write: " + ec.message());
 }
 
 template <class Net>
@@ -125,7 +108,7 @@ void run_top9(const top9_options& o) {
                                     {"source", pictures.describe(e.image)}, {"y", e.y}, {"x", e.x}, {"value", e.value},
                                     {"patch", {{"y0", e.patch.y0}, {"x0", e.patch.x0}, {"y1", e.patch.y1}, {"x1", e.patch.x1}}}});
     convis::write_png((std::filesystem::path(o.out) / (name + ".png")).string(), convis::stack_vertical(r.blocks));
-    write_text_atomic((std::filesystem::path(o.out) / "index.json").string(), index.dump(1) + "\n");
+    convis::write_text_atomic((std::filesystem::path(o.out) / "index.json").string(), index.dump(1) + "\n");
     std::printf("top %d of %zu channel%s of %s over %lld pictures: %s/%s.png, %s/index.json\n", o.k, r.channels.size(),
                 r.channels.size() == 1 ? "" : "s", name.c_str(), static_cast<long long>(pictures.size()), o.out.c_str(),
                 name.c_str(), o.out.c_str());

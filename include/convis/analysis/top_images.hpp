@@ -52,6 +52,14 @@ template <class M>
 top_images_result top_images(M& model, int layer, const picture_set& pictures, const preprocess& pre,
                              const top_images_options& o = {});
 
+/// The tile of a projection (network input scale, C×H×W) for unit (y, x) of a layer whose
+/// receptive field is `field`: cropped to the field's box (see top_images), contrast-stretched on
+/// its own, enlarged (nearest) to at least `min_tile` pixels.
+image projection_tile(const float* projection, int channels, int height, int width, const receptive_field& field,
+                      int y, int x, int min_tile);
+/// The same box of the picture the network saw (0..255), enlarged alike.
+image patch_tile(const image& picture, const receptive_field& field, int y, int x, int min_tile);
+
 /// Lays out one channel's tiles: projections (network input scale) and the pictures the network
 /// saw, with the activations' positions; not a template, compiled once.
 image top_images_block(const std::vector<std::vector<float>>& projections, const std::vector<image>& pictures,
@@ -68,7 +76,25 @@ inline pixel_box tile_box(const receptive_field& rf, int y, int x, int height, i
     return {y0, x0, y0 + rf.size, x0 + rf.size};
 }
 
+inline int tile_factor(const pixel_box& b, int min_tile) {
+    const int side = std::max(b.y1 - b.y0, b.x1 - b.x0);
+    return std::max(1, (min_tile + side - 1) / side);
+}
+
 }  // namespace top_images_detail
+
+inline image projection_tile(const float* projection, int channels, int height, int width, const receptive_field& field,
+                             int y, int x, int min_tile) {
+    const pixel_box b = top_images_detail::tile_box(field, y, x, height, width);
+    const int h = b.y1 - b.y0, w = b.x1 - b.x0;
+    const image raw = crop(from_plane(projection, channels, height, width), b.y0, b.x0, h, w);
+    return enlarge(stretch_symmetric(raw.pixels.data(), raw.channels, h, w), top_images_detail::tile_factor(b, min_tile));
+}
+
+inline image patch_tile(const image& picture, const receptive_field& field, int y, int x, int min_tile) {
+    const pixel_box b = top_images_detail::tile_box(field, y, x, picture.height, picture.width);
+    return enlarge(crop(picture, b.y0, b.x0, b.y1 - b.y0, b.x1 - b.x0), top_images_detail::tile_factor(b, min_tile));
+}
 
 inline image top_images_block(const std::vector<std::vector<float>>& projections, const std::vector<image>& pictures,
                               const std::vector<top_entry>& entries, const receptive_field& field,
@@ -76,12 +102,9 @@ inline image top_images_block(const std::vector<std::vector<float>>& projections
     std::vector<image> shown, patches;
     for (std::size_t n = 0; n < entries.size(); ++n) {
         const image& pic = pictures[n];
-        const pixel_box b = top_images_detail::tile_box(field, entries[n].y, entries[n].x, pic.height, pic.width);
-        const int h = b.y1 - b.y0, w = b.x1 - b.x0;
-        const int factor = std::max(1, (o.min_tile + std::max(h, w) - 1) / std::max(h, w));
-        const image raw = crop(from_plane(projections[n].data(), pic.channels, pic.height, pic.width), b.y0, b.x0, h, w);
-        shown.push_back(enlarge(stretch_symmetric(raw.pixels.data(), raw.channels, h, w), factor));
-        patches.push_back(enlarge(crop(pic, b.y0, b.x0, h, w), factor));
+        shown.push_back(projection_tile(projections[n].data(), pic.channels, pic.height, pic.width, field, entries[n].y,
+                                        entries[n].x, o.min_tile));
+        patches.push_back(patch_tile(pic, field, entries[n].y, entries[n].x, o.min_tile));
     }
     return figure2_block(shown, patches, o.rows, o.cols);
 }

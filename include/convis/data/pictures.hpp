@@ -48,6 +48,11 @@ template <shape In>
 void load_batch(const picture_set& pictures, std::int64_t first, int count, const preprocess& pre,
                 Tensor<In, float>& x, std::vector<image>* fitted = nullptr);
 
+/// Every picture of a folder, fitted to channels × height × width and held in memory as 8-bit
+/// pixels with the folder's labels (its first-level sub-folders), ready for training. A picture
+/// directly in the folder (label −1) is an error: training needs a class for each.
+image_set load_labelled_folder(const image_folder& folder, int channels, int height, int width);
+
 // ---- details ------------------------------------------------------------------------------------
 
 inline picture_set picture_set::from(image_set images, std::string source) {
@@ -113,6 +118,35 @@ void load_batch(const picture_set& pictures, std::int64_t first, int count, cons
         }
     }
     if (failure) std::rethrow_exception(failure);
+}
+
+inline image_set load_labelled_folder(const image_folder& folder, int channels, int height, int width) {
+    image_set s;
+    s.count = int(folder.files.size());
+    s.channels = channels;
+    s.height = height;
+    s.width = width;
+    const std::size_t n = std::size_t(channels) * height * width;
+    s.pixels.resize(n * folder.files.size());
+    s.labels = folder.labels;
+    for (std::size_t i = 0; i < folder.files.size(); ++i)
+        if (folder.labels[i] < 0)
+            throw error(folder.files[i] + ": a picture outside every class folder; training pictures go in " + folder.root +
+                        "/<class>/");
+    std::exception_ptr failure;
+#pragma omp parallel for schedule(dynamic)
+    for (int i = 0; i < s.count; ++i) {
+        try {
+            const image img = fit_picture(read_image(folder.files[std::size_t(i)]), channels, height, width);
+            for (std::size_t j = 0; j < n; ++j)
+                s.pixels[std::size_t(i) * n + j] = std::uint8_t(std::clamp(std::lround(img.pixels[j]), 0L, 255L));
+        } catch (...) {
+#pragma omp critical(convis_load_folder)
+            if (!failure) failure = std::current_exception();
+        }
+    }
+    if (failure) std::rethrow_exception(failure);
+    return s;
 }
 
 }  // namespace convis

@@ -31,6 +31,11 @@ image stretch_symmetric(const float* chw, int channels, int height, int width, d
 image figure2_block(const std::vector<image>& projections, const std::vector<image>& patches, int rows = 3,
                     int cols = 3, int gap = 4, int border = 1);
 
+/// Tiles of equal size laid out row by row in a rows × cols grid, `border` pixels of white
+/// (255) around and between them (the paper's Fig. 4: a row per feature, a column per epoch).
+/// convis::error when there is no tile, too many, or tiles of different sizes.
+image tile_grid(const std::vector<image>& tiles, int rows, int cols, int border = 1);
+
 /// Stacks pictures vertically (one block per feature, top to bottom) with `gap` rows of
 /// background (255) between them. Narrower blocks are padded on the right with background; grey
 /// blocks become 3 channels if any block has 3. convis::error when `blocks` is empty.
@@ -63,6 +68,17 @@ inline void paste(image& dst, const image& src, int y, int x) {
         for (int r = 0; r < src.height; ++r)
             for (int q = 0; q < src.width; ++q) dst.at(c, y + r, x + q) = src.at(sc, r, q);
     }
+}
+
+/// Tiles (checked by the caller, all ch × th × tw) row by row into a rows × cols grid with
+/// `border` pixels of background around and between them; missing tiles stay background.
+inline image layout(const std::vector<image>& tiles, int rows, int cols, int border, int ch, int th, int tw) {
+    image out = blank(ch, rows * th + (rows + 1) * border, cols * tw + (cols + 1) * border, 255.f);
+    for (std::size_t i = 0; i < tiles.size(); ++i) {
+        const int r = int(i) / cols, c = int(i) % cols;
+        paste(out, tiles[i], border + r * (th + border), border + c * (tw + border));
+    }
+    return out;
 }
 }  // namespace grid_detail
 
@@ -118,18 +134,32 @@ inline image figure2_block(const std::vector<image>& projections, const std::vec
     };
     check_all(projections, "projection");
     check_all(patches, "patch");
-    const int half_w = cols * tw + (cols + 1) * border;
-    const int height = rows * th + (rows + 1) * border;
-    image out = grid_detail::blank(ch, height, 2 * half_w + gap, 255.f);
-    const auto place = [&](const std::vector<image>& tiles, int x_offset) {
-        for (std::size_t i = 0; i < tiles.size(); ++i) {
-            const int r = int(i) / cols, c = int(i) % cols;
-            grid_detail::paste(out, tiles[i], border + r * (th + border), x_offset + border + c * (tw + border));
-        }
-    };
-    place(projections, 0);
-    place(patches, half_w + gap);
+    const image left = grid_detail::layout(projections, rows, cols, border, ch, th, tw);
+    const image right = grid_detail::layout(patches, rows, cols, border, ch, th, tw);
+    image out = grid_detail::blank(ch, left.height, 2 * left.width + gap, 255.f);
+    grid_detail::paste(out, left, 0, 0);
+    grid_detail::paste(out, right, 0, left.width + gap);
     return out;
+}
+
+inline image tile_grid(const std::vector<image>& tiles, int rows, int cols, int border) {
+    if (rows < 1 || cols < 1 || border < 0)
+        throw error("tile_grid: bad layout rows=" + std::to_string(rows) + " cols=" + std::to_string(cols) +
+                    " border=" + std::to_string(border));
+    if (tiles.empty()) throw error("tile_grid: no tiles");
+    if (tiles.size() > std::size_t(rows) * std::size_t(cols))
+        throw error("tile_grid: " + std::to_string(tiles.size()) + " tiles for a " + std::to_string(rows) + "x" +
+                    std::to_string(cols) + " grid");
+    const int ch = tiles[0].channels, th = tiles[0].height, tw = tiles[0].width;
+    if (ch != 1 && ch != 3) throw error("tile_grid: tiles have " + std::to_string(ch) + " channels (expected 1 or 3)");
+    for (std::size_t i = 0; i < tiles.size(); ++i) {
+        image_detail::check(tiles[i], "tile_grid: tile " + std::to_string(i));
+        if (tiles[i].channels != ch || tiles[i].height != th || tiles[i].width != tw)
+            throw error("tile_grid: tile " + std::to_string(i) + " is " +
+                        image_detail::dims(tiles[i].channels, tiles[i].height, tiles[i].width) + ", expected " +
+                        image_detail::dims(ch, th, tw));
+    }
+    return grid_detail::layout(tiles, rows, cols, border, ch, th, tw);
 }
 
 inline image stack_vertical(const std::vector<image>& blocks, int gap) {

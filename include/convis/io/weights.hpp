@@ -5,7 +5,7 @@
 // Every tensor is checked against the network type: a missing, extra, wrongly typed or wrongly
 // shaped tensor is a convis::error naming the file, the tensor, what was expected and what was
 // found. F32 and F64 files load into float and double models alike (converted); other dtypes are
-// refused. Tensors under "preprocess." (an input mean, say) are not parameters: they are returned
+// refused. Tensors under "preprocess." (an input mean) and "optimizer." (a checkpoint's optimiser state) are not parameters: they are returned
 // to the caller instead of being rejected.
 #include <algorithm>
 #include <cstdint>
@@ -22,7 +22,7 @@ namespace convis {
 
 /// What a weights file carried besides the parameters.
 struct weights_extras {
-    std::map<std::string, stored_tensor> tensors;   ///< the "preprocess." tensors, by full name
+    std::map<std::string, stored_tensor> tensors;   ///< the "preprocess." and "optimizer." tensors, by full name
     std::map<std::string, std::string> metadata;
 };
 
@@ -38,7 +38,11 @@ void save_weights(M& model, const std::string& path, const weights_extras& extra
 // ---- details -------------------------------------------------------------------------------
 
 namespace weights_detail {
-inline bool is_extra(const std::string& name) { return name.rfind("preprocess.", 0) == 0; }
+/// Tensors that ride along with the parameters: an input mean ("preprocess.") and a training
+/// checkpoint's optimiser state ("optimizer."), so a checkpoint loads as plain weights too.
+inline bool is_extra(const std::string& name) {
+    return name.rfind("preprocess.", 0) == 0 || name.rfind("optimizer.", 0) == 0;
+}
 template <class T>
 void convert(const stored_tensor& src, std::vector<T>& out) {
     const std::size_t n = src.numel();

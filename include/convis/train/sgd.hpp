@@ -91,17 +91,19 @@ struct sgd_kernels {
     }
 };
 
-/// The first parameter tensor, in layer order, whose values or gradients hold a NaN or an Inf:
-/// "conv3.weight (parameters)" or "fc6.bias (gradients)"; nullopt when all are finite. Values
-/// are checked before gradients; gradients only once the model has a gradient buffer.
+/// The first parameter tensor, in layer order, whose values hold a NaN or an Inf — "conv3.weight
+/// (parameters)" — or, when every value is finite, the first whose gradients do — "fc6.bias
+/// (gradients)"; nullopt when all are finite. Values come first because a bad value poisons the
+/// gradients of every layer below it: the culprit is the value. Gradients are checked only once
+/// the model has a gradient buffer.
 template <class M>
 std::optional<std::string> first_non_finite(M& model) {
     using K = sgd_kernels<typename M::policy_type>;
-    for (const auto& p : model.parameter_list()) {
+    const auto list = model.parameter_list();
+    for (const auto& p : list)
         if (!K::all_finite(p.values.size(), p.values.data())) return p.name + " (parameters)";
-        if (!p.gradient.empty() && !K::all_finite(p.gradient.size(), p.gradient.data()))
-            return p.name + " (gradients)";
-    }
+    for (const auto& p : list)
+        if (!p.gradient.empty() && !K::all_finite(p.gradient.size(), p.gradient.data())) return p.name + " (gradients)";
     return std::nullopt;
 }
 

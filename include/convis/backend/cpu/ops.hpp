@@ -4,8 +4,8 @@
 // Convolutions are im2col + GEMM. Across a batch, groups of images are spread over OpenMP threads,
 // each with its own column buffer, and Eigen's GEMM runs single-threaded inside (Eigen does not
 // nest its own parallelism); a single group instead lets Eigen's GEMM use every thread.
-// Parameter gradients are accumulated per thread and summed once, so no atomics are needed and the
-// result does not depend on scheduling beyond floating-point summation order.
+// Parameter gradients are accumulated per thread (a fixed share of the batch each) and summed once
+// in thread order, so no atomics are needed and the result is the same on every run.
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
@@ -189,7 +189,9 @@ struct ops<cpu> {
             work.column(t, 2 * p.cols_size + p.out_size_group);
             if (params) std::fill_n(work.accumulator(t, wsize + d.out_c), wsize + d.out_c, T(0));
         }
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
+        // Static schedule: each thread always sums the same groups, so the parameter gradients are
+        // the same, bit for bit, from run to run (training is repeatable and resumable).
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
         for (int g = 0; g < p.groups; ++g) {
             const int t = thread_id();
             const int n0 = g * p.per_group, count = std::min(p.per_group, d.batch - n0);
