@@ -1,30 +1,51 @@
 #!/usr/bin/env bash
-# The main job, on a fresh Debian machine: installs what is missing, builds convis in Release,
-# shows ZFNet's layer table, and runs a forward pass through the `convis` program on freshly
-# initialised weights and a synthetic batch. Outputs land in $BUILD_DIR/demo/.
-#   bash examples/demo.sh        (BUILD_DIR=build by default)
+# The main job, on a fresh Debian machine: installs what is missing (Debian packages only, the
+# Fashion-MNIST data set among them), builds the convis program in Release, trains ZFNet28 (ZFNet
+# scaled to 28×28) on Fashion-MNIST in a short run with progress shown, and writes the paper's
+# figures for it to out/:
+#   out/train/        model.safetensors, metrics.json, checkpoint, snapshots/epoch-E.safetensors
+#   out/top9/<layer>/ Fig. 2: each conv layer's strongest test pictures, projected and as patches
+#   out/evolution/    Fig. 4: features over the training snapshots
+#
+#   bash examples/demo.sh              EPOCHS=2 by default (about 2 minutes of training on 2 cores)
+#   EPOCHS=15 bash examples/demo.sh    the full run of bench/RESULTS.md
+# BUILD_DIR (default build) and OUT_DIR (default out) move the build and the results.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
 convis_install_deps
 build=${BUILD_DIR:-build}
+out=${OUT_DIR:-out}
+epochs=${EPOCHS:-2}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release
 cmake --build "$build" --target convis -j "${JOBS:-$(nproc)}"
 convis="$build/bin/convis"
-out="$build/demo"
+data=${CONVIS_FASHION_MNIST:-/usr/share/datasets/fashion-mnist}
 mkdir -p "$out"
 
 echo
-echo "== ZFNet (Zeiler & Fergus 2014, Fig. 3): layer table =="
-"$convis" info --model zfnet
+echo "== ZFNet28: ZFNet's layers scaled to 28x28 grey pictures =="
+"$convis" info --model zfnet28 --classes 10
+
+snapshots=$(seq -s, 1 "$epochs")
+[[ $epochs -gt 10 ]] && snapshots=1,2,5,10,$epochs
+echo
+echo "== Training on Fashion-MNIST: $epochs epoch(s), SGD lr 0.01 momentum 0.9, dropout 0.5, filter renormalisation =="
+"$convis" train --model zfnet28 --classes 10 --data fashion-mnist --epochs "$epochs" --batch 32 \
+    --snapshots "$snapshots" --out "$out/train"
 
 echo
-echo "== A forward pass: paper initialisation (N(0, 0.01^2)), a synthetic batch of 2 images =="
-"$convis" init --model zfnet --seed 1 --out "$out/zfnet_init.safetensors"
-"$convis" make-input --batch 2 --seed 1 --out "$out/input.safetensors"
-"$convis" forward --model zfnet --weights "$out/zfnet_init.safetensors" --input "$out/input.safetensors" \
-    --out "$out/forward.safetensors" --layers conv1,pool1,norm1,conv5,pool5,fc8
+echo "== Fig. 2: top 9 test pictures of 6 random channels per conv layer, deconvnet projections beside patches =="
+for layer in conv1 conv2 conv3 conv4 conv5; do
+    "$convis" top9 --model zfnet28 --classes 10 --weights "$out/train/model.safetensors" \
+        --idx "$data/t10k-images-idx3-ubyte.gz" --layer "$layer" --random 6 --seed 1 --out "$out/top9/$layer"
+done
+
 echo
-echo "Layer outputs and class probabilities: $out/forward.safetensors"
-echo "(The weights are untrained, so every class sits near 1/1000. Load trained PyTorch weights with"
-echo " examples/export_state_dict.py and --model zfnet-pytorch, or see the README.)"
+echo "== Fig. 4: feature evolution over the snapshots (strongest over 10,000 training pictures) =="
+"$convis" evolution --model zfnet28 --classes 10 --snapshots "$out/train" --data fashion-mnist --limit 10000 \
+    --per-layer 6 --out "$out/evolution"
+
+echo
+echo "Done. The model: $out/train/model.safetensors (run it with: $convis forward --model zfnet28 --classes 10 ...)"
+echo "Figures: $out/top9/<layer>/<layer>.png and $out/evolution/evolution_<layer>.png"

@@ -1,4 +1,4 @@
-// convis make-input --out X [--batch N] [--seed S] [--size 224]
+// convis make-input --out X [--batch N] [--seed S] [--size 224] [--channels 3]
 //
 // Writes a synthetic input batch, `input` [N,3,size,size] float32: smooth, image-like colour blobs
 // over a colour gradient, values in (-1, 1), the same for the same seed on every platform (sample n
@@ -24,6 +24,7 @@ struct make_input_options {
     int batch = 1;
     std::uint64_t seed = 0;
     int size = 224;
+    int channels = 3;
 };
 
 /// One C×S×S image (C = 3) into `img`, drawn from `rng`.
@@ -73,25 +74,32 @@ void run_make_input(const make_input_options& o) {
     if (o.batch < 1) throw convis::error("--batch must be at least 1, got " + std::to_string(o.batch));
     if (o.size < 1 || o.size > 4096)
         throw convis::error("--size must be between 1 and 4096, got " + std::to_string(o.size));
-    const std::size_t per_sample = std::size_t(3) * o.size * o.size;
+    if (o.channels != 1 && o.channels != 3) throw convis::error("--channels must be 1 or 3, got " + std::to_string(o.channels));
+    const std::size_t plane = std::size_t(o.size) * o.size, per_sample = std::size_t(o.channels) * plane;
     constexpr std::size_t max_bytes = std::size_t(4) << 30;
     if (std::size_t(o.batch) * per_sample * sizeof(float) > max_bytes)
         throw convis::error("--batch " + std::to_string(o.batch) + " of " + std::to_string(o.size) + "x" +
                             std::to_string(o.size) + " images would exceed 4 GiB");
 
-    std::vector<float> data(std::size_t(o.batch) * per_sample);
+    std::vector<float> data(std::size_t(o.batch) * per_sample), colour(3 * plane);
     convis::normal_stream seeds(o.seed);
     for (int n = 0; n < o.batch; ++n) {
         convis::normal_stream rng(seeds.next_u64());
-        draw_image(rng, o.size, data.data() + std::size_t(n) * per_sample);
+        float* sample = data.data() + std::size_t(n) * per_sample;
+        if (o.channels == 3) {
+            draw_image(rng, o.size, sample);
+        } else {  // grey: the mean of the colour picture's channels
+            draw_image(rng, o.size, colour.data());
+            for (std::size_t i = 0; i < plane; ++i) sample[i] = (colour[i] + colour[plane + i] + colour[2 * plane + i]) / 3;
+        }
     }
 
     convis::safetensors_file f;
     f.path = o.out;
-    f.tensors.emplace("input", convis::make_tensor<float>(std::span<const float>(data), {o.batch, 3, o.size, o.size}));
+    f.tensors.emplace("input", convis::make_tensor<float>(std::span<const float>(data), {o.batch, o.channels, o.size, o.size}));
     f.metadata = {{"convis.generator", "make-input"}, {"convis.seed", std::to_string(o.seed)}};
     convis::write_safetensors(o.out, f);
-    std::printf("wrote %s: input [%d,3,%d,%d] float32, seed %llu\n", o.out.c_str(), o.batch, o.size, o.size,
+    std::printf("wrote %s: input [%d,%d,%d,%d] float32, seed %llu\n", o.out.c_str(), o.batch, o.channels, o.size, o.size,
                 static_cast<unsigned long long>(o.seed));
 }
 
@@ -104,7 +112,8 @@ command add_make_input(CLI::App& parent) {
     app->add_option("--out", o->out, "Output safetensors file (written atomically)")->required();
     app->add_option("--batch", o->batch, "Number of images")->capture_default_str();
     add_seed_option(app, o->seed);
-    app->add_option("--size", o->size, "Height and width of each image (ZFNet needs 224)")->capture_default_str();
+    app->add_option("--size", o->size, "Height and width of each image (ZFNet needs 224, ZFNet28 28)")->capture_default_str();
+    app->add_option("--channels", o->channels, "3 (colour) or 1 (grey, for zfnet28)")->capture_default_str();
     return {app, [o] { run_make_input(*o); }};
 }
 

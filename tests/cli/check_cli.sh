@@ -263,6 +263,65 @@ expect_fail 2 "top9: k out of range" '--k' -- top9 --model zfnet28 --classes 10 
     --weights z28.safetensors --idx small-images-idx3-ubyte.gz --layer conv1 --k 0 --out t_bad
 [[ ! -e t_bad ]] || fail "a failed top9 left its output folder"
 
+# train, forward and evolution on a small Fashion-MNIST look-alike (random pixels, labels 0..9)
+# made here and found through CONVIS_FASHION_MNIST, so this needs no data package.
+be32() { printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($1 >> 24 & 255)) $(($1 >> 16 & 255)) $(($1 >> 8 & 255)) $(($1 & 255)); }
+make_idx() {  # make_idx <file> <count> <images|labels>
+    if [[ $3 == images ]]; then
+        { printf '\x00\x00\x08\x03'; printf "$(be32 "$2")"; printf "$(be32 28)$(be32 28)"; head -c $(($2 * 784)) /dev/urandom; } |
+            gzip >"$1"
+    else
+        { printf '\x00\x00\x08\x01'; printf "$(be32 "$2")"; for ((i = 0; i < $2; i++)); do printf "\\x0$((i % 10))"; done; } |
+            gzip >"$1"
+    fi
+}
+mkdir -p fmnist
+make_idx fmnist/train-images-idx3-ubyte.gz 96 images
+make_idx fmnist/train-labels-idx1-ubyte.gz 96 labels
+make_idx fmnist/t10k-images-idx3-ubyte.gz 40 images
+make_idx fmnist/t10k-labels-idx1-ubyte.gz 40 labels
+export CONVIS_FASHION_MNIST=$PWD/fmnist
+run train --model zfnet28 --classes 10 --data fashion-mnist --epochs 2 --batch 16 --snapshots 1,2 --out trained
+if [[ $rc -eq 0 && -s trained/model.safetensors && -s trained/snapshots/epoch-2.safetensors ]] &&
+    grep -q '"test_accuracy"' trained/metrics.json && grep -q 'preprocess.mean' trained/model.safetensors &&
+    grep -q 'epoch 2/2' err.txt; then
+    pass "train writes the model, metrics, snapshots and shows progress"
+else
+    fail "train: exit $rc, $(tail -c 400 err.txt)"
+fi
+run train --model zfnet28 --classes 10 --data fashion-mnist --epochs 3 --batch 16 --out trained --resume --quiet
+if [[ $rc -eq 0 ]] && grep -q 'after 3 epochs' out.txt && [[ $(grep -c '"epoch"' trained/metrics.json) -eq 3 ]]; then
+    pass "train --resume continues from the checkpoint to epoch 3"
+else
+    fail "train --resume: exit $rc, $(cat out.txt err.txt)"
+fi
+run make-input --batch 2 --size 28 --channels 1 --out x28.safetensors
+run forward --model zfnet28 --classes 10 --weights trained/model.safetensors --input x28.safetensors --out y28.safetensors
+if [[ $rc -eq 0 ]] && grep -q '"prob"' y28.safetensors; then
+    pass "forward runs the trained zfnet28"
+else
+    fail "forward zfnet28: exit $rc, $(cat err.txt)"
+fi
+run evolution --model zfnet28 --classes 10 --snapshots trained --data fashion-mnist --layers conv1,conv5 --per-layer 3 \
+    --out evo
+if [[ $rc -eq 0 && -s evo/evolution_conv1.png && -s evo/evolution_conv5.png ]] && grep -q '"epoch": 2' evo/evolution.json; then
+    pass "evolution writes a grid per layer"
+else
+    fail "evolution: exit $rc, $(cat err.txt)"
+fi
+expect_fail 1 "train: pictures of the wrong size for the model" 'use --model zfnet28' -- train --model zfnet --classes 10 \
+    --data fashion-mnist --epochs 1 --out t_bad
+expect_fail 1 "train: no data folder" 'train/<class>/' -- train --model zfnet28 --classes 10 --data nowhere --out t_bad
+expect_fail 1 "evolution: no snapshots" 'no such folder' -- evolution --model zfnet28 --classes 10 --snapshots nowhere \
+    --out t_bad
+expect_fail 1 "train: bad snapshot list" '--snapshots' -- train --model zfnet28 --classes 10 --snapshots 1,x --out t_bad
+cp fmnist/train-labels-idx1-ubyte.gz labels.bak
+make_idx fmnist/train-labels-idx1-ubyte.gz 95 labels
+expect_fail 1 "train: label count mismatch" '96' '95' -- train --model zfnet28 --classes 10 --epochs 1 --out t_bad
+mv labels.bak fmnist/train-labels-idx1-ubyte.gz
+[[ ! -e t_bad ]] || fail "a failed train left its output folder"
+unset CONVIS_FASHION_MNIST
+
 [[ ! -e y2.safetensors && ! -e w2.safetensors && ! -e z.safetensors ]] || fail "a failed command left an output file"
 if ls ./*.tmp-* >/dev/null 2>&1; then fail "a failed command left a temporary file: $(ls ./*.tmp-*)"; fi
 
