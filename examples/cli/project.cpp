@@ -5,8 +5,9 @@
 // One forward pass records the trace; the selected activation of layer L is projected to pixels
 // (Zeiler & Fergus §2.1). A .safetensors output holds `projection` [N,C,H,W] float32; a .png output
 // shows each image's projection contrast-stretched symmetrically about zero (99.5th percentile of
-// |value|), the images stacked top to bottom. A picture input must already have the network's input
-// size; its pixels (0..255) have `preprocess.mean` subtracted when the weights file carries one.
+// |value|), the images stacked top to bottom. A picture input is scaled and centre-cropped to the
+// network's input size when it differs, and preprocessed by the weights file's `preprocess.mean` /
+// `preprocess.std` (data/preprocess.hpp).
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -52,10 +53,10 @@ void run_project(const project_options& o) {
     model->eval();
     convis::Tensor<In> x;
     if (is_picture(o.input)) {
-        std::vector<float> mean;
-        if (auto it = extras.tensors.find("preprocess.mean"); it != extras.tensors.end())
-            mean = it->second.template to_vector<float>(o.weights, "preprocess.mean");
-        x = convis::to_tensor<In::channels, In::height, In::width>(convis::read_image(o.input), mean);
+        const auto pre = convis::preprocess::from(extras, o.weights, In::channels, In::height, In::width);
+        const auto picture = convis::fit_picture(convis::read_image(o.input), In::channels, In::height, In::width);
+        x.resize(1);
+        pre.apply(picture.pixels.data(), x.sample(0), In::channels, In::height, In::width);
     } else {
         x = convis::read_batch<In>(convis::read_safetensors(o.input), "input");
     }
@@ -103,7 +104,7 @@ command add_project(CLI::App& parent) {
     auto o = std::make_shared<project_options>();
     add_model_options(app, o->model);
     app->add_option("--weights", o->weights, "Weights (safetensors, PyTorch state_dict names)")->required();
-    app->add_option("--input", o->input, "Input: safetensors with 'input' [N,3,224,224], or a PNG/JPEG of the input size")
+    app->add_option("--input", o->input, "Input: safetensors with 'input' [N,C,H,W], or a PNG/JPEG (fitted to the input size)")
         ->required();
     app->add_option("--layer", o->layer, "Layer name, e.g. pool5")->required();
     app->add_option("--channel", o->channel, "Channel (feature map) of the layer")->required()->check(CLI::NonNegativeNumber);

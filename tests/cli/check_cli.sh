@@ -302,6 +302,13 @@ if [[ $rc -eq 0 ]] && grep -q '"prob"' y28.safetensors; then
 else
     fail "forward zfnet28: exit $rc, $(cat err.txt)"
 fi
+run project --model zfnet28 --classes 10 --weights trained/model.safetensors --input pics/b/two.png --layer conv5 \
+    --channel 1 --strongest --out p28.png
+if [[ $rc -eq 0 && -s p28.png ]]; then
+    pass "project fits a 224x224 colour picture to zfnet28's 28x28 grey input"
+else
+    fail "project with a picture of another size: exit $rc, $(cat err.txt)"
+fi
 run evolution --model zfnet28 --classes 10 --snapshots trained --data fashion-mnist --layers conv1,conv5 --per-layer 3 \
     --out evo
 if [[ $rc -eq 0 && -s evo/evolution_conv1.png && -s evo/evolution_conv5.png ]] && grep -q '"epoch": 2' evo/evolution.json; then
