@@ -1,5 +1,5 @@
 // The deconvnet against PyTorch (tests/golden/make_deconv_fixtures.py): three rectify modes from a
-// pool over two LRNs, a ReLU and a class score, with ceil-mode overlapping pools; the LRN option.
+// pool over two LRNs, an LRN output, a ReLU and a class score, with ceil-mode overlapping pools; the LRN option.
 #include "support.hpp"
 #include "tiny_zfnet.hpp"
 
@@ -46,6 +46,7 @@ void check_layer(traced& t, const char* layer) {
 TEST_CASE("projections match PyTorch in all three modes") {
     traced t;
     check_layer<6>(t, "pool2");   // unpool through two overlapping ceil-mode pools, LRN skipped or not
+    check_layer<7>(t, "norm2");   // from an LRN output: skipped in deconvnet mode, its backward otherwise
     check_layer<13>(t, "relu5");
     check_layer<22>(t, "fc8");    // a class score, back through the transposed Linear layers
 }

@@ -64,8 +64,8 @@ LRN_ARGS = dict(size=5, alpha=1e-4, beta=0.75, k=2.0)
 
 # (layer, channel) cases.  relu7 uses unit 5: unit 4 is dead (0) in both
 # images, so its projection would be all zero.
-# Three layers keep the file small (~3 MB): a pool over two LRNs, a ReLU, and a class score.
-CASES = [("pool2", 3), ("relu5", 5), ("fc8", 7)]
+# Four layers keep the file small (~4 MB): a pool over two LRNs, an LRN output, a ReLU and a class score.
+CASES = [("pool2", 3), ("norm2", 3), ("relu5", 5), ("fc8", 7)]
 MODES = ["deconvnet", "guided", "gradient"]
 
 
