@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -26,6 +27,10 @@ command add_project(CLI::App& parent);
 command add_top9(CLI::App& parent);
 command add_train(CLI::App& parent);
 command add_evolution(CLI::App& parent);
+
+/// A comma-separated list of integers ≥ `min` ("0,5,17"); convis::error naming `option` and the
+/// expected form (`what`) otherwise.
+std::vector<int> parse_int_list(const std::string& list, const std::string& option, int min, const std::string& what);
 
 /// The model choice shared by every subcommand that builds a network.
 struct model_choice {

@@ -6,6 +6,8 @@
 #include <exception>
 #include <iostream>
 #include <new>
+#include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -32,6 +34,27 @@ int fail(const std::string& message, int status) {
 }
 
 }  // namespace
+
+std::vector<int> convis_cli::parse_int_list(const std::string& list, const std::string& option, int min,
+                                            const std::string& what) {
+    std::vector<int> out;
+    std::stringstream ss(list);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+        std::size_t used = 0;
+        int v = min - 1;
+        try {
+            v = std::stoi(item, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (item.empty() || used != item.size() || v < min)
+            throw std::runtime_error(option + " '" + list + "': expected " + what);
+        out.push_back(v);
+    }
+    if (out.empty()) throw std::runtime_error(option + " '" + list + "': expected " + what);
+    return out;
+}
 
 int main(int argc, char** argv) {
     CLI::App app{"convis: visualizing and understanding convolutional networks (Zeiler & Fergus, ECCV 2014)", "convis"};

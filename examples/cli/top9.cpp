@@ -37,33 +37,13 @@ struct top9_options {
     std::uint64_t seed = 1;
 };
 
-std::vector<int> parse_channels(const std::string& list) {
-    std::vector<int> out;
-    std::stringstream ss(list);
-    std::string item;
-    while (std::getline(ss, item, ',')) {
-        std::size_t used = 0;
-        int v = -1;
-        try {
-            v = std::stoi(item, &used);
-        } catch (const std::exception&) {
-            used = 0;
-        }
-        if (item.empty() || used != item.size() || v < 0)
-            throw convis::error("--channels '" + list + "': expected non-negative integers separated by commas");
-        out.push_back(v);
-    }
-    if (out.empty()) throw convis::error("--channels '" + list + "': no channel given");
-    return out;
-}
-
 template <class Net>
 void run_top9(const top9_options& o) {
     using In = typename Net::input_shape;
     const int layer = Net::find(o.layer);
     std::vector<int> channels;
     const int layer_channels = int(Net::layer_table()[std::size_t(layer)].output[0]);
-    if (!o.channels.empty()) channels = parse_channels(o.channels);
+    if (!o.channels.empty()) channels = parse_int_list(o.channels, "--channels", 0, "non-negative integers separated by commas");
     else if (o.random > 0) channels = convis::random_channels(layer_channels, o.random, o.seed);
 
     auto model = std::make_unique<convis::Model<Net>>();

@@ -34,25 +34,6 @@ struct train_cli_options {
     std::int64_t limit = 0;
 };
 
-std::vector<int> parse_epochs(const std::string& list) {
-    std::vector<int> out;
-    std::stringstream ss(list);
-    std::string item;
-    while (std::getline(ss, item, ',')) {
-        std::size_t used = 0;
-        int v = 0;
-        try {
-            v = std::stoi(item, &used);
-        } catch (const std::exception&) {
-            used = 0;
-        }
-        if (item.empty() || used != item.size() || v < 1)
-            throw convis::error("--snapshots '" + list + "': expected epoch numbers (1, 2, ...) separated by commas");
-        out.push_back(v);
-    }
-    return out;
-}
-
 /// The first `limit` pictures of a set (all when limit is 0).
 convis::image_set first_of(convis::image_set s, std::int64_t limit) {
     if (limit <= 0 || limit >= s.count) return s;
@@ -107,7 +88,8 @@ void run_train(const train_cli_options& o) {
     t.seed = o.seed;
     t.normalise_std = !o.no_std;
     t.dropout = o.dropout;
-    t.snapshots = parse_epochs(o.snapshots);
+    t.snapshots = o.snapshots.empty() ? std::vector<int>{}
+                                       : parse_int_list(o.snapshots, "--snapshots", 1, "epoch numbers (1, 2, ...) separated by commas");
     t.out = o.out;
     t.resume = o.resume;
     t.progress = !o.quiet;
