@@ -6,6 +6,10 @@
 #   out/train/        model.safetensors, metrics.json, checkpoint, snapshots/epoch-E.safetensors
 #   out/top9/<layer>/ Fig. 2: each conv layer's strongest test pictures, projected and as patches
 #   out/evolution/    Fig. 4: features over the training snapshots
+#   out/invariance/   Fig. 5: distances and probabilities under translation, scale and rotation
+#   out/occlusion/    Fig. 7: occlusion maps of three test pictures
+#   out/correspondence/  Table 1: part correspondence against random masks
+#   out/report.html   every figure on one self-contained page, with captions
 #
 #   bash examples/demo.sh              EPOCHS=2 by default (about 2 minutes of training on 2 cores)
 #   EPOCHS=15 bash examples/demo.sh    the full run of bench/RESULTS.md
@@ -50,6 +54,34 @@ echo "== Fig. 4: feature evolution over the snapshots (strongest over 10,000 tra
 "$convis" evolution --model zfnet28 --classes 10 --snapshots "$out/train" --data fashion-mnist --limit 10000 \
     --per-layer 6 --out "$out/evolution"
 
+images="$data/t10k-images-idx3-ubyte.gz"
+labels="$data/t10k-labels-idx1-ubyte.gz"
+model=(--model zfnet28 --classes 10 --weights "$out/train/model.safetensors")
+echo
+echo "== Fig. 5: invariance of 5 test pictures (boot, pullover, trouser, sandal, sneaker) to translation, scale, rotation =="
+for t in translate scale rotate; do
+    "$convis" invariance "${model[@]}" --input "$images" --index 0,1,2,8,9 --labels "$labels" --transform "$t" \
+        --out "$out/invariance/$t"
+done
+
+echo
+echo "== Fig. 7: occlusion sensitivity, a 6x6 mean-grey square every 2 pixels =="
+for pick in 0:boot 2:trouser 1:pullover; do
+    "$convis" occlusion "${model[@]}" --input "$images" --index "${pick%%:*}" --labels "$labels" --size 6 --stride 2 \
+        --out "$out/occlusion/${pick#*:}"
+done
+
+echo
+echo "== Table 1: correspondence, the same part masked in 5 pictures of a class against random boxes =="
+mkdir -p "$out/correspondence"
+"$convis" correspondence "${model[@]}" --input "$images" --index 2,3,5,15,24 --part "trouser waistband" \
+    --boxes "0,9,6,11;0,9,6,11;0,9,6,11;0,9,6,11;0,9,6,11" --random 20 --out "$out/correspondence/waistband.json"
+"$convis" correspondence "${model[@]}" --input "$images" --index 0,23,28,39,68 --part "ankle boot toe" \
+    --boxes "15,0,7,8;15,0,7,8;15,0,7,8;15,0,7,8;15,0,7,8" --random 20 --out "$out/correspondence/toe.json"
+
+echo
+"$convis" report --run "$out" --out "$out/report.html"
+
 echo
 echo "Done. The model: $out/train/model.safetensors (run it with: $convis forward --model zfnet28 --classes 10 ...)"
-echo "Figures: $out/top9/<layer>/<layer>.png and $out/evolution/evolution_<layer>.png"
+echo "Figures: $out/report.html (all of them, with captions); the pictures and data under $out/"

@@ -2,10 +2,13 @@
 # when any is missing (with sudo when not root). Nothing else is downloaded.
 CONVIS_DEBIAN_PACKAGES=(g++ cmake make libeigen3-dev nlohmann-json3-dev doctest-dev libbenchmark-dev
                         libcli11-dev libstb-dev zlib1g-dev dataset-fashion-mnist)
+# Only the tests need these: Chromium opens the HTML report headless.
+CONVIS_TEST_PACKAGES=(chromium)
 
+# convis_install_deps [extra packages...]
 convis_install_deps() {
     local missing=()
-    for p in "${CONVIS_DEBIAN_PACKAGES[@]}"; do
+    for p in "${CONVIS_DEBIAN_PACKAGES[@]}" "$@"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
     done
     [ ${#missing[@]} -eq 0 ] && return 0

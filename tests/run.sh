@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
-convis_install_deps
+convis_install_deps "${CONVIS_TEST_PACKAGES[@]}"
 build=${BUILD_DIR:-build-tests}
 jobs=${JOBS:-$(nproc)}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release

@@ -27,6 +27,10 @@ command add_project(CLI::App& parent);
 command add_top9(CLI::App& parent);
 command add_train(CLI::App& parent);
 command add_evolution(CLI::App& parent);
+command add_occlusion(CLI::App& parent);
+command add_invariance(CLI::App& parent);
+command add_correspondence(CLI::App& parent);
+command add_report(CLI::App& parent);
 
 /// A comma-separated list of integers ≥ `min` ("0,5,17"); convis::error naming `option` and the
 /// expected form (`what`) otherwise.
@@ -66,6 +70,30 @@ inline void add_model_options(CLI::App* app, model_choice& m) {
     app->add_option("--classes", m.classes,
                     "Number of classes: 10, 20, 100, 101, 102, 256, 257 or 1000")
         ->capture_default_str();
+}
+
+/// Adds --mode: how a projection passes down through a ReLU.
+inline CLI::Option* add_mode_option(CLI::App* app, std::string& mode) {
+    return app->add_option("--mode", mode, "deconvnet (the paper), guided, or gradient")
+        ->check(CLI::IsMember({"deconvnet", "guided", "gradient"}))
+        ->capture_default_str();
+}
+
+/// Adds the analyses' inputs (read by inputs.hpp's load_inputs and load_labels): --input (one or
+/// more pictures, safetensors or IDX files), --index, and --label or --labels.
+inline void add_input_options(CLI::App* app, std::vector<std::string>& input, std::string& index, std::string* label,
+                              std::string* labels) {
+    app->add_option("--input", input, "Input: PNG/JPEG pictures (fitted to the input size and preprocessed as the weights "
+                                      "say), a safetensors file with 'input' [N,C,H,W], or an IDX image file")
+        ->required();
+    app->add_option("--index", index, "Pictures of an IDX input, e.g. 0,17 (default: the first)");
+    if (!label) return;
+    auto* one = app->add_option("--label", *label, "True class of each input (one for all, or a comma list)");
+    auto* file = app->add_option("--labels", *labels, "IDX label file read at --index (instead of --label)");
+    one->excludes(file);
+    app->parse_complete_callback([one, file] {
+        if (one->count() == 0 && file->count() == 0) throw CLI::RequiredError("one of --label or --labels");
+    });
 }
 
 }  // namespace convis_cli

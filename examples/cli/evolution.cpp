@@ -82,9 +82,7 @@ void run_evolution(const evolution_cli_options& o) {
     opt.per_layer = o.per_layer;
     opt.seed = o.seed;
     opt.limit = o.limit;
-    opt.projection.mode = o.mode == "guided"     ? convis::rectify_mode::guided
-                          : o.mode == "gradient" ? convis::rectify_mode::gradient
-                                                 : convis::rectify_mode::deconvnet;
+    opt.projection.mode = convis::parse_rectify_mode(o.mode);
     const auto r = convis::evolution(*model, files, pictures, pre, opt);
 
     namespace fs = std::filesystem;
@@ -131,9 +129,7 @@ command add_evolution(CLI::App& parent) {
         ->capture_default_str();
     add_seed_option(app, o->seed);
     app->add_option("--limit", o->limit, "Search only the first N pictures (default: all)")->check(CLI::NonNegativeNumber);
-    app->add_option("--mode", o->mode, "deconvnet (the paper), guided, or gradient")
-        ->check(CLI::IsMember({"deconvnet", "guided", "gradient"}))
-        ->capture_default_str();
+    add_mode_option(app, o->mode);
     app->add_option("--out", o->out, "Output folder")->required();
     return {app, [o] { with_model(o->model, [&]<class Net>() { run_evolution<Net>(*o); }); }};
 }

@@ -66,7 +66,9 @@ int main(int argc, char** argv) {
         commands = {convis_cli::add_info(app), convis_cli::add_forward(app), convis_cli::add_init(app),
                     convis_cli::add_make_input(app), convis_cli::add_project(app),
                     convis_cli::add_top9(app), convis_cli::add_train(app),
-                    convis_cli::add_evolution(app)};
+                    convis_cli::add_evolution(app), convis_cli::add_occlusion(app),
+                    convis_cli::add_invariance(app), convis_cli::add_correspondence(app),
+                    convis_cli::add_report(app)};
     } catch (const std::exception& e) {  // a mistake in the option definitions themselves
         return fail(std::string("internal error: ") + e.what(), 1);
     }

@@ -17,6 +17,7 @@
 #include <convis/io/grid.hpp>
 #include <convis/io/image.hpp>
 
+#include "inputs.hpp"
 #include "models.hpp"
 
 namespace convis_cli {
@@ -24,19 +25,11 @@ namespace {
 
 struct project_options {
     model_choice model;
-    std::string weights, input, layer, out, mode = "deconvnet", position;
+    std::vector<std::string> input;
+    std::string weights, index, layer, out, mode = "deconvnet", position;
     int channel = 0;
     bool strongest = false;
 };
-
-bool ends_with(const std::string& s, const std::string& tail) {
-    return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
-bool is_picture(const std::string& path) {
-    for (const char* ext : {".png", ".PNG", ".jpg", ".JPG", ".jpeg", ".JPEG"})
-        if (ends_with(path, ext)) return true;
-    return false;
-}
 
 template <class Net>
 void run_project(const project_options& o) {
@@ -51,20 +44,10 @@ void run_project(const project_options& o) {
     auto model = std::make_unique<convis::Model<Net>>();
     const auto extras = convis::load_weights(*model, o.weights);
     model->eval();
-    convis::Tensor<In> x;
-    if (is_picture(o.input)) {
-        const auto pre = convis::preprocess::from(extras, o.weights, In::channels, In::height, In::width);
-        const auto picture = convis::fit_picture(convis::read_image(o.input), In::channels, In::height, In::width);
-        x.resize(1);
-        pre.apply(picture.pixels.data(), x.sample(0), In::channels, In::height, In::width);
-    } else {
-        x = convis::read_batch<In>(convis::read_safetensors(o.input), "input");
-    }
+    const convis::Tensor<In> x = load_inputs<In>(o.input, o.index, extras, o.weights).x;
     model->forward(x);
 
-    const convis::rectify_mode mode = o.mode == "guided"     ? convis::rectify_mode::guided
-                                      : o.mode == "gradient" ? convis::rectify_mode::gradient
-                                                             : convis::rectify_mode::deconvnet;
+    const convis::rectify_mode mode = convis::parse_rectify_mode(o.mode);
     convis::Deconvnet<convis::Model<Net>> deconv(*model);
     convis::Tensor<In> projection(x.batch());
     std::vector<convis::activation_position> where;
@@ -104,16 +87,13 @@ command add_project(CLI::App& parent) {
     auto o = std::make_shared<project_options>();
     add_model_options(app, o->model);
     app->add_option("--weights", o->weights, "Weights (safetensors, PyTorch state_dict names)")->required();
-    app->add_option("--input", o->input, "Input: safetensors with 'input' [N,C,H,W], or a PNG/JPEG (fitted to the input size)")
-        ->required();
+    add_input_options(app, o->input, o->index, nullptr, nullptr);
     app->add_option("--layer", o->layer, "Layer name, e.g. pool5")->required();
     app->add_option("--channel", o->channel, "Channel (feature map) of the layer")->required()->check(CLI::NonNegativeNumber);
     auto* strongest = app->add_flag("--strongest", o->strongest, "Project each image's strongest activation of the channel");
     auto* position = app->add_option("--position", o->position, "Project the activation at y,x of the channel's map");
     strongest->excludes(position);
-    app->add_option("--mode", o->mode, "deconvnet (the paper), guided, or gradient")
-        ->check(CLI::IsMember({"deconvnet", "guided", "gradient"}))
-        ->capture_default_str();
+    add_mode_option(app, o->mode);
     app->add_option("--out", o->out, "Output: .safetensors (projection [N,C,H,W]) or .png (contrast-stretched)")
         ->required();
     app->parse_complete_callback([strongest, position] {  // during parsing: a usage error (exit 2)

@@ -58,9 +58,7 @@ void run_top9(const top9_options& o) {
     opt.batch = o.batch;
     opt.rows = opt.cols = 1;
     while (opt.rows * opt.cols < o.k) (opt.rows <= opt.cols ? opt.rows : opt.cols)++;
-    opt.projection.mode = o.mode == "guided"     ? convis::rectify_mode::guided
-                          : o.mode == "gradient" ? convis::rectify_mode::gradient
-                                                 : convis::rectify_mode::deconvnet;
+    opt.projection.mode = convis::parse_rectify_mode(o.mode);
     const convis::top_images_result r = convis::top_images(*model, layer, pictures, pre, opt);
 
     std::error_code ec;
@@ -114,9 +112,7 @@ command add_top9(CLI::App& parent) {
     app->add_option("--batch", o->batch, "Pictures per forward pass while streaming")
         ->check(CLI::Range(1, 4096))
         ->capture_default_str();
-    app->add_option("--mode", o->mode, "deconvnet (the paper), guided, or gradient")
-        ->check(CLI::IsMember({"deconvnet", "guided", "gradient"}))
-        ->capture_default_str();
+    add_mode_option(app, o->mode);
     app->add_option("--out", o->out, "Output folder")->required();
     app->parse_complete_callback([images, idx] {
         if (images->count() == 0 && idx->count() == 0) throw CLI::RequiredError("one of --images or --idx");

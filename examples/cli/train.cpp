@@ -29,7 +29,7 @@ struct train_cli_options {
     std::string data = "fashion-mnist", out, snapshots, init = "kaiming";
     int epochs = 10, batch = 64, pad = 2, patience = 2, lr_step = 0;
     double lr = 0.01, momentum = 0.9, weight_decay = 0, radius = 0.1, lr_gamma = 0.1, dropout = 0.5;
-    bool resume = false, no_augment = false, no_renorm = false, quiet = false, no_std = false;
+    bool resume = false, cosine = false, no_augment = false, no_renorm = false, quiet = false, no_std = false;
     std::uint64_t seed = 1;
     std::int64_t limit = 0;
 };
@@ -47,12 +47,14 @@ template <class Net>
 void run_train(const train_cli_options& o) {
     using In = typename Net::input_shape;
     convis::image_set train, test;
+    std::vector<std::string> names;
     if (o.data == "fashion-mnist") {
         if (In::channels != 1 || In::height != 28 || In::width != 28)
             throw convis::error("--data fashion-mnist holds 1x28x28 pictures; " + type_name(o.model.model, o.model.classes) +
                                 " takes " + std::to_string(In::channels) + "x" + std::to_string(In::height) + "x" +
                                 std::to_string(In::width) + " (use --model zfnet28, or a folder of pictures)");
         train = convis::load_fashion_mnist("train");
+        names.assign(convis::fashion_mnist_classes.begin(), convis::fashion_mnist_classes.end());
         test = convis::load_fashion_mnist("test");
     } else {
         namespace fs = std::filesystem;
@@ -64,6 +66,7 @@ void run_train(const train_cli_options& o) {
         if (tr.classes != te.classes)
             throw convis::error(o.data + ": train/ and test/ have different class folders");
         train = convis::load_labelled_folder(tr, In::channels, In::height, In::width);
+        names = tr.classes;
         test = convis::load_labelled_folder(te, In::channels, In::height, In::width);
     }
     train = first_of(std::move(train), o.limit);
@@ -83,6 +86,7 @@ void run_train(const train_cli_options& o) {
     t.patience = o.patience;
     t.lr_step = o.lr_step;
     t.lr_gamma = o.lr_gamma;
+    t.cosine = o.cosine;
     if (o.no_augment) t.augment.reset();
     else t.augment = convis::augmentation{o.pad, true};
     t.seed = o.seed;
@@ -91,6 +95,7 @@ void run_train(const train_cli_options& o) {
     t.snapshots = o.snapshots.empty() ? std::vector<int>{}
                                        : parse_int_list(o.snapshots, "--snapshots", 1, "epoch numbers (1, 2, ...) separated by commas");
     t.out = o.out;
+    if (int(names.size()) == o.model.classes) t.class_names = names;
     t.resume = o.resume;
     t.progress = !o.quiet;
     std::printf("training %s on %d pictures (testing on %d), %d epochs of %d batches of %d\n",
@@ -128,6 +133,9 @@ command add_train(CLI::App& parent) {
     app->add_option("--lr-step", o->lr_step, "Instead: multiply the rate by --lr-gamma every this many epochs")
         ->check(CLI::NonNegativeNumber);
     app->add_option("--lr-gamma", o->lr_gamma, "Factor of --lr-step")->check(CLI::Range(0.0, 1.0))->capture_default_str();
+    auto* cosine = app->add_flag("--cosine", o->cosine, "Instead: lower the rate along half a cosine to 0 over the run, "
+                                                      "every step (so a short run ends slow)");
+    cosine->excludes("--lr-step");
     app->add_option("--pad", o->pad, "Random crops: shift by up to this many pixels")->check(CLI::Range(0, 64))->capture_default_str();
     app->add_option("--dropout", o->dropout, "Dropout probability in the fully connected layers (the paper: 0.5)")
         ->check(CLI::Range(0.0, 0.95))

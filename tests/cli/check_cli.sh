@@ -316,6 +316,81 @@ if [[ $rc -eq 0 && -s evo/evolution_conv1.png && -s evo/evolution_conv5.png ]] &
 else
     fail "evolution: exit $rc, $(cat err.txt)"
 fi
+
+# The paper's analyses on the trained model, into one run folder, then the report over it.
+mkdir -p run
+cp -r trained run/train
+run top9 --model zfnet28 --classes 10 --weights trained/model.safetensors --idx fmnist/t10k-images-idx3-ubyte.gz \
+    --layer conv2 --random 2 --seed 1 --out run/top9/conv2
+[[ $rc -eq 0 ]] || fail "top9 for the report: exit $rc, $(cat err.txt)"
+cp -r evo run/evolution
+test_images=fmnist/t10k-images-idx3-ubyte.gz
+test_labels=fmnist/t10k-labels-idx1-ubyte.gz
+run occlusion --model zfnet28 --classes 10 --weights trained/model.safetensors --input $test_images --index 3 \
+    --labels $test_labels --size 6 --stride 4 --out run/occlusion/three
+if [[ $rc -eq 0 ]] && grep -q '"rows": 6' run/occlusion/three/occlusion.json && grep -q '"label": 3' run/occlusion/three/occlusion.json &&
+    [[ -s run/occlusion/three/activation.png && -s run/occlusion/three/label.png && -s run/occlusion/three/projection.png ]]; then
+    pass "occlusion writes the maps, the projection and occlusion.json"
+else
+    fail "occlusion: exit $rc, $(cat err.txt)"
+fi
+run occlusion --model zfnet28 --classes 10 --weights trained/model.safetensors --input $test_images --index 3 \
+    --label 3 --size 6 --stride 4 --layer conv5 --out occ.safetensors
+if [[ $rc -eq 0 ]] && grep -q '"activation":{"dtype":"F32","shape":\[6,6\]' occ.safetensors &&
+    grep -q '"label":{"dtype":"I64","shape":\[6,6\]' occ.safetensors && grep -q '"channel"' occ.safetensors; then
+    pass "occlusion writes activation, probability, label and channel to safetensors"
+else
+    fail "occlusion to safetensors: exit $rc, $(cat err.txt) $(head -c 300 occ.safetensors)"
+fi
+run invariance --model zfnet28 --classes 10 --weights trained/model.safetensors --input $test_images --index 0,1,2 \
+    --labels $test_labels --transform rotate --values 0,90,180 --out run/invariance/rotate
+if [[ $rc -eq 0 && -s run/invariance/rotate/probability.svg && -s run/invariance/rotate/transformed.png ]] &&
+    [[ $(wc -l <run/invariance/rotate/invariance.csv) -eq 10 ]]; then
+    pass "invariance writes curves, CSV and the transformed pictures"
+else
+    fail "invariance: exit $rc, $(cat err.txt)"
+fi
+run invariance --model zfnet28 --classes 10 --weights trained/model.safetensors --input $test_images --index 0 \
+    --label 0 --transform translate --values=-2,0,2 --layers conv1,relu7 --out inv.safetensors
+if [[ $rc -eq 0 ]] && grep -q '"distance.conv1":{"dtype":"F32","shape":\[1,3\]' inv.safetensors &&
+    grep -q '"distance.relu7"' inv.safetensors && grep -q '"probability"' inv.safetensors; then
+    pass "invariance writes distance.<layer> and probability to safetensors"
+else
+    fail "invariance to safetensors: exit $rc, $(cat err.txt) $(head -c 300 inv.safetensors)"
+fi
+mkdir -p run/correspondence
+run correspondence --model zfnet28 --classes 10 --weights trained/model.safetensors --input $test_images \
+    --index 1,11,21 --boxes "2,8,6,12;2,8,6,12;2,8,6,12" --random 3 --seed 2 --part top --out run/correspondence/top.json
+if [[ $rc -eq 0 && -s run/correspondence/top.png ]] && grep -q '"pool5"' run/correspondence/top.json &&
+    grep -q '"random"' run/correspondence/top.json; then
+    pass "correspondence writes the table's numbers and the masked pictures"
+else
+    fail "correspondence: exit $rc, $(cat err.txt)"
+fi
+run report --run run --out run/report.html
+if [[ $rc -eq 0 ]] && [[ $(grep -o 'data:image/png;base64' run/report.html | wc -l) -ge 10 ]] &&
+    grep -q '<svg' run/report.html && ! grep -q 'src="http' run/report.html; then
+    pass "report writes one self-contained page"
+else
+    fail "report: exit $rc, $(cat err.txt)"
+fi
+expect_fail 1 "occlusion: square larger than the picture" 'does not fit' -- occlusion --model zfnet28 --classes 10 \
+    --weights trained/model.safetensors --input $test_images --label 1 --size 40 --stride 4 --out t_bad
+expect_fail 2 "occlusion: no label" '--label' -- occlusion --model zfnet28 --classes 10 \
+    --weights trained/model.safetensors --input $test_images --size 4 --stride 4 --out t_bad
+expect_fail 1 "occlusion: label out of range" 'outside' -- occlusion --model zfnet28 --classes 10 \
+    --weights trained/model.safetensors --input $test_images --label 12 --size 4 --stride 4 --out t_bad
+expect_fail 1 "invariance: bad values" "'x' is not a number" -- invariance --model zfnet28 --classes 10 \
+    --weights trained/model.safetensors --input $test_images --label 1 --values 1,x --out t_bad
+expect_fail 1 "invariance: unknown layer" 'nolayer' -- invariance --model zfnet28 --classes 10 \
+    --weights trained/model.safetensors --input $test_images --label 1 --layers nolayer --out t_bad
+expect_fail 1 "correspondence: box count" '2 boxes for 3 pictures' -- correspondence --model zfnet28 --classes 10 \
+    --weights trained/model.safetensors --input $test_images --index 1,2,3 --boxes "1,1,4,4;1,1,4,4" --out t_bad.json
+expect_fail 1 "correspondence: box outside" '' -- correspondence --model zfnet28 --classes 10 \
+    --weights trained/model.safetensors --input $test_images --index 1,2 --boxes "1,1,4,4;26,26,4,4" --out t_bad.json
+expect_fail 1 "report: no run folder" 'not a folder' -- report --run nowhere --out t_bad.html
+[[ ! -e t_bad.json && ! -e t_bad.html ]] || fail "a failed analysis left an output file"
+
 expect_fail 1 "train: pictures of the wrong size for the model" 'use --model zfnet28' -- train --model zfnet --classes 10 \
     --data fashion-mnist --epochs 1 --out t_bad
 expect_fail 1 "train: no data folder" 'train/<class>/' -- train --model zfnet28 --classes 10 --data nowhere --out t_bad

@@ -1,6 +1,7 @@
 #pragma once
 // Composing pictures for display: contrast stretching of projections, the paper's Fig. 2 blocks
-// (projections beside image patches), vertical stacks of blocks, and receptive-field crops.
+// (projections beside image patches), vertical and horizontal stacks of blocks, and
+// receptive-field crops.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -40,6 +41,11 @@ image tile_grid(const std::vector<image>& tiles, int rows, int cols, int border 
 /// background (255) between them. Narrower blocks are padded on the right with background; grey
 /// blocks become 3 channels if any block has 3. convis::error when `blocks` is empty.
 image stack_vertical(const std::vector<image>& blocks, int gap = 8);
+
+/// Places pictures side by side (left to right) with `gap` columns of background (255) between
+/// them, tops aligned. Shorter blocks are padded below with background; grey blocks become 3
+/// channels if any block has 3. convis::error when `blocks` is empty.
+image stack_horizontal(const std::vector<image>& blocks, int gap = 8);
 
 /// The picture enlarged `factor` times in each direction, each pixel a factor × factor square
 /// (nearest neighbour: small patches stay crisp). factor ≥ 1.
@@ -181,6 +187,29 @@ inline image stack_vertical(const std::vector<image>& blocks, int gap) {
     for (const image& b : blocks) {
         grid_detail::paste(out, b, y, 0);
         y += b.height + gap;
+    }
+    return out;
+}
+
+inline image stack_horizontal(const std::vector<image>& blocks, int gap) {
+    if (blocks.empty()) throw error("stack_horizontal: no blocks");
+    if (gap < 0) throw error("stack_horizontal: negative gap " + std::to_string(gap));
+    int ch = 1, width = 0, height = 0;
+    for (std::size_t i = 0; i < blocks.size(); ++i) {
+        const image& b = blocks[i];
+        image_detail::check(b, "stack_horizontal: block " + std::to_string(i));
+        if (b.channels != 1 && b.channels != 3)
+            throw error("stack_horizontal: block " + std::to_string(i) + " has " + std::to_string(b.channels) +
+                        " channels (expected 1 or 3)");
+        ch = std::max(ch, b.channels);
+        height = std::max(height, b.height);
+        width += b.width + (i ? gap : 0);
+    }
+    image out = grid_detail::blank(ch, height, width, 255.f);
+    int x = 0;
+    for (const image& b : blocks) {
+        grid_detail::paste(out, b, 0, x);
+        x += b.width + gap;
     }
     return out;
 }

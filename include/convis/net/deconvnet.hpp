@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
@@ -31,6 +32,14 @@ struct activation_position {
     int image, channel, y, x;
     double value;
 };
+
+/// "deconvnet", "guided" or "gradient" (the command line's --mode); convis::error otherwise.
+inline rectify_mode parse_rectify_mode(std::string_view name) {
+    if (name == "deconvnet") return rectify_mode::deconvnet;
+    if (name == "guided") return rectify_mode::guided;
+    if (name == "gradient") return rectify_mode::gradient;
+    throw error("rectify mode '" + std::string(name) + "': expected deconvnet, guided or gradient");
+}
 
 struct projection_options {
     rectify_mode mode = rectify_mode::deconvnet;

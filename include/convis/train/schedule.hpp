@@ -4,7 +4,9 @@
 // when the validation error stopped improving. plateau_schedule automates that rule (it is
 // torch.optim.lr_scheduler.ReduceLROnPlateau in mode "min", relative threshold, no cooldown);
 // step_schedule is the fixed alternative (torch's StepLR).
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <string>
 
@@ -21,6 +23,19 @@ struct step_schedule {
         if (every <= 0) throw error("step_schedule: 'every' must be positive, got " + std::to_string(every));
         if (epoch < 0) throw error("step_schedule: epoch must be >= 0, got " + std::to_string(epoch));
         return base * std::pow(gamma, double(epoch / every));
+    }
+};
+
+/// Half a cosine from `base` at step 0 down to 0 after `total` steps, taken per optimiser step
+/// (not per epoch), so that even a one-epoch run ends at a small rate. Not from the paper, which
+/// annealed by hand; a common schedule for short runs.
+struct cosine_schedule {
+    std::int64_t total = 1;
+
+    double lr_at(double base, std::int64_t step) const {
+        if (total <= 0) throw error("cosine_schedule: 'total' must be positive, got " + std::to_string(total));
+        const double t = double(std::clamp<std::int64_t>(step, 0, total)) / double(total);
+        return base * 0.5 * (1 + std::cos(3.14159265358979323846 * t));
     }
 };
 

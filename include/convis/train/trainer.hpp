@@ -53,10 +53,16 @@ struct train_options {
     int patience = 2;
     int lr_step = 0;
     double lr_gamma = 0.1;
+    /// Instead of both: the rate follows half a cosine from sgd.lr to 0 over the whole run, set
+    /// before every step (cosine_schedule).
+    bool cosine = false;
     std::optional<augmentation> augment = augmentation{};  ///< nullopt: no augmentation
     std::uint64_t seed = 1;
     std::vector<int> snapshots;       ///< epochs (1-based) after which to write a snapshot
     std::string out;                  ///< output folder
+    /// Names of the classes in label order; stored in every weights file written (metadata
+    /// `convis.classes`, a JSON list) so that analyses can label their figures.
+    std::vector<std::string> class_names;
     bool resume = false;              ///< continue from out/checkpoint.safetensors when it exists
     /// Divide inputs by the training set's per-channel standard deviation as well (saved as
     /// preprocess.std); the paper subtracts the mean only.
@@ -189,6 +195,11 @@ std::vector<epoch_record> train(M& model, const image_set& train, const image_se
     fs::create_directories(fs::path(o.out) / "snapshots", ec);
     if (ec) throw error(o.out + ": cannot create the output folder: " + ec.message());
     const std::string checkpoint = (fs::path(o.out) / "checkpoint.safetensors").string();
+    if (!o.class_names.empty() && o.class_names.size() != std::size_t(classes))
+        throw error("train: " + std::to_string(o.class_names.size()) + " class names for the model's " +
+                    std::to_string(classes) + " classes");
+    weights_extras labelled;  // what every weights file written carries besides the parameters
+    if (!o.class_names.empty()) labelled.metadata["convis.classes"] = nlohmann::json(o.class_names).dump();
 
     if (o.dropout) {
         if (!(*o.dropout >= 0 && *o.dropout < 1)) throw error("train: dropout must be in [0, 1), got " + std::to_string(*o.dropout));
@@ -237,6 +248,8 @@ std::vector<epoch_record> train(M& model, const image_set& train, const image_se
     Tensor<Features<classes>, T> grad;
     for (int epoch = start; epoch < o.epochs; ++epoch) {
         if (o.lr_step > 0) opt.set_lr(step_schedule{o.lr_step, o.lr_gamma}.lr_at(o.sgd.lr, epoch));
+        const cosine_schedule cosine{std::int64_t(o.epochs) * steps};
+        if (o.cosine) opt.set_lr(cosine.lr_at(o.sgd.lr, std::int64_t(epoch) * steps));
         const double lr = opt.lr();
         const auto t0 = std::chrono::steady_clock::now();
         // Dropout masks depend on (seed, epoch) only, so a resumed run repeats them.
@@ -264,6 +277,7 @@ std::vector<epoch_record> train(M& model, const image_set& train, const image_se
                             (start < epoch || fs::exists(checkpoint) ? "; " + checkpoint + " holds the last good epoch" : ""));
             }
             if (b + 1 < steps) next.prefetch(b + 1);
+            if (o.cosine) opt.set_lr(cosine.lr_at(o.sgd.lr, std::int64_t(epoch) * steps + b));
             opt.step();
             loss_sum += double(loss) * x->batch();
             seen += x->batch();
@@ -281,16 +295,16 @@ std::vector<epoch_record> train(M& model, const image_set& train, const image_se
                       epoch + 1, o.epochs, records.back().train_loss, 100 * records.back().train_accuracy, ev.loss,
                       100 * ev.accuracy, secs, lr);
         progress.line(msg);
-        if (o.plateau && o.lr_step <= 0) opt.set_lr(plateau.observe(opt.lr(), ev.loss));
+        if (o.plateau && o.lr_step <= 0 && !o.cosine) opt.set_lr(plateau.observe(opt.lr(), ev.loss));
 
         // Snapshot, metrics, then the checkpoint last: a crash between them loses nothing a
         // resume does not redo.
         for (int s : o.snapshots)
             if (s == epoch + 1)
                 train_detail::save_with(model, (fs::path(o.out) / "snapshots" / ("epoch-" + std::to_string(s) + ".safetensors")).string(),
-                                        mean, stdev, In::channels, In::height, In::width);
+                                        mean, stdev, In::channels, In::height, In::width, labelled);
         write_text_atomic((fs::path(o.out) / "metrics.json").string(), metrics_json(records).dump(1) + "\n");
-        weights_extras ex;
+        weights_extras ex = labelled;
         const auto buf = opt.momentum_buffer();
         ex.tensors["optimizer.momentum"] = make_tensor<T>(std::span<const T>(buf.data(), buf.size()), {std::int64_t(buf.size())});
         nlohmann::json meta = {{"epoch", epoch + 1}, {"steps", opt.steps()}, {"lr", opt.lr()}, {"seed", o.seed},
@@ -301,7 +315,7 @@ std::vector<epoch_record> train(M& model, const image_set& train, const image_se
         train_detail::save_with(model, checkpoint, mean, stdev, In::channels, In::height, In::width, ex);
     }
     train_detail::save_with(model, (fs::path(o.out) / "model.safetensors").string(), mean, stdev, In::channels,
-                            In::height, In::width);
+                            In::height, In::width, labelled);
     return records;
 }
 
