@@ -16,6 +16,7 @@
 
 #include <convis/analysis/correspondence.hpp>
 #include <convis/io/grid.hpp>
+#include <convis/io/text_file.hpp>
 
 #include "inputs.hpp"
 #include "models.hpp"
@@ -75,7 +76,7 @@ void run_correspondence(const correspondence_cli_options& o) {
     for (int i = 0; i < in.x.batch(); ++i) {
         std::copy_n(in.x.sample(i), In::size, masked.data());
         convis::fill_box(masked.data(), In::channels, In::height, In::width, boxes[std::size_t(i)], o.fill);
-        auto pic = convis::blank(In::channels, In::height, In::width, 0);
+        auto pic = blank_picture<In>();
         pre.invert(masked.data(), pic.pixels.data(), In::channels, In::height, In::width);
         shown.push_back(convis::enlarge(pic, std::max(1, 96 / In::height)));
     }

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include <convis/convis.hpp>
+#include <convis/data/pictures.hpp>
 #include <convis/io/image.hpp>
 
 #include "commands.hpp"
@@ -25,6 +26,12 @@ inline bool is_picture(const std::string& path) {
     std::string lower = path;
     std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return char(std::tolower(c)); });
     return ends_with(lower, ".png") || ends_with(lower, ".jpg") || ends_with(lower, ".jpeg");
+}
+
+/// An all-black picture of the network's input size, to be filled.
+template <class In>
+convis::image blank_picture() {
+    return {In::width, In::height, In::channels, std::vector<float>(std::size_t(In::size), 0.0f)};
 }
 
 /// A batch of network inputs and the pictures they show (0..255, for figures).
@@ -57,7 +64,7 @@ input_batch<In> load_inputs(const std::vector<std::string>& inputs, const std::s
         } else if (ends_with(path, ".safetensors")) {
             const auto x = convis::read_batch<In>(convis::read_safetensors(path), "input");
             for (int n = 0; n < x.batch(); ++n) {
-                auto picture = convis::blank(In::channels, In::height, In::width, 0);
+                auto picture = blank_picture<In>();
                 pre.invert(x.sample(n), picture.pixels.data(), In::channels, In::height, In::width);
                 add(x.sample(n), std::move(picture), path + " #" + std::to_string(n));
             }

@@ -22,6 +22,7 @@
 
 #include <convis/analysis/invariance.hpp>
 #include <convis/io/grid.hpp>
+#include <convis/io/text_file.hpp>
 #include <convis/io/plot.hpp>
 
 #include "inputs.hpp"
@@ -147,7 +148,7 @@ void run_invariance(const invariance_cli_options& o) {
         for (double value : r.values) {
             convis::transform_image(in.x.sample(0), moved.data(), In::channels, In::height, In::width, opt.kind, value,
                                     o.fill);
-            auto pic = convis::blank(In::channels, In::height, In::width, 0);
+            auto pic = blank_picture<In>();
             pre.invert(moved.data(), pic.pixels.data(), In::channels, In::height, In::width);
             strip.push_back(convis::enlarge(pic, std::max(1, 96 / In::height)));
         }

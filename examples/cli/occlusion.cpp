@@ -19,6 +19,7 @@
 
 #include <convis/analysis/occlusion.hpp>
 #include <convis/io/grid.hpp>
+#include <convis/io/text_file.hpp>
 #include <convis/io/heatmap.hpp>
 
 #include "inputs.hpp"
@@ -76,7 +77,7 @@ void run_occlusion(const occlusion_cli_options& o) {
         {"cols", r.cols}, {"mode", o.mode}, {"base_activation", r.base_activation},
         {"base_probability", r.base_probability}, {"base_label", r.base_label},
         {"base_label_name", names[std::size_t(r.base_label)]}};
-    for (const auto& [k, v] : meta.items()) f.metadata["convis." + k] = v.is_string() ? v.get<std::string>() : v.dump();
+    for (const auto& [k, v] : meta.items()) f.metadata["convis." + k] = v.is_string() ? v.template get<std::string>() : v.dump();
 
     std::string written = o.out;
     if (to_file) {

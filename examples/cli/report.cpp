@@ -23,6 +23,7 @@
 
 #include <convis/core/error.hpp>
 #include <convis/io/html.hpp>
+#include <convis/io/text_file.hpp>
 #include <convis/io/image.hpp>
 #include <convis/io/plot.hpp>
 
@@ -235,12 +236,20 @@ void run_report(const report_options& o) {
     h.paragraph("Zeiler & Fergus, \"Visualizing and Understanding Convolutional Networks\" (ECCV 2014), reproduced by "
                 "convis for the model trained in " + o.run + ". Every figure below was made by the convis program; "
                 "each caption says how.");
-    training_section(h, run);
-    top9_section(h, run);
-    evolution_section(h, run);
-    invariance_section(h, run);
-    occlusion_section(h, run);
-    correspondence_section(h, run);
+    // A file that is there but lacks what its command writes: name the section's folder.
+    const auto section = [&](const char* folder, void (*add)(convis::html_report&, const fs::path&)) {
+        try {
+            add(h, run);
+        } catch (const json::exception& e) {
+            throw convis::error((run / folder).string() + ": not what convis wrote there: " + e.what());
+        }
+    };
+    section("train", training_section);
+    section("top9", top9_section);
+    section("evolution", evolution_section);
+    section("invariance", invariance_section);
+    section("occlusion", occlusion_section);
+    section("correspondence", correspondence_section);
     if (!o.out.empty() && fs::path(o.out).has_parent_path()) fs::create_directories(fs::path(o.out).parent_path());
     h.write(o.out);
     std::printf("wrote %s\n", o.out.c_str());

@@ -70,4 +70,4 @@ timeout 120 "$browser" --headless --no-sandbox --disable-gpu --no-first-run --us
     --hide-scrollbars --window-size=1280,4000 --virtual-time-budget=5000 --screenshot="$(realpath -m -- "$screenshot")" \
     "file://$report" >/dev/null 2>&1
 [[ -s $screenshot ]] || { echo "FAIL: no screenshot written to $screenshot" >&2; exit 1; }
-echo "ok: $report: ${loaded#data-images-loaded=} pictures loaded, no console output; screenshot $screenshot"
+loaded=${loaded#data-images-loaded=\"}; echo "ok: $report: ${loaded%\"} pictures loaded, no console output; screenshot $screenshot"
