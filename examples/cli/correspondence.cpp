@@ -67,6 +67,7 @@ void run_correspondence(const correspondence_cli_options& o) {
     for (const auto& l : r.layers)
         j["layers"][l.name] = {{"mean", l.part.mean}, {"std", l.part.std}, {"pairs", l.part.pairs.size()},
                                {"random", {{"mean", l.random.mean}, {"std", l.random.std}, {"pairs", l.random.pairs.size()}}}};
+    if (const fs::path parent = fs::path(o.out).parent_path(); !parent.empty()) fs::create_directories(parent);
     convis::write_text_atomic(o.out, j.dump(1) + "\n");
 
     // The pictures with their masks, as the network saw them (Fig. 8's columns).

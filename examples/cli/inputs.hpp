@@ -5,6 +5,7 @@
 // preprocessed, or pictures of an IDX file chosen by --index; and the class names the training run
 // stored in the weights (metadata `convis.classes`).
 #include <algorithm>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -39,7 +40,7 @@ template <class In>
 struct input_batch {
     convis::Tensor<In> x;
     std::vector<convis::image> pictures;
-    std::vector<std::string> names;  ///< where each came from, for captions
+    std::vector<std::string> names;  ///< where each came from, for captions: file name, and "#i" for a picture of many
 };
 
 /// Reads every --input in order. `index` (a comma list) picks pictures of IDX inputs (default: the
@@ -57,16 +58,17 @@ input_batch<In> load_inputs(const std::vector<std::string>& inputs, const std::s
     };
     std::vector<float> one(In::size);
     for (const std::string& path : inputs) {
+        const std::string file = std::filesystem::path(path).filename().string();
         if (is_picture(path)) {
             auto picture = convis::fit_picture(convis::read_image(path), In::channels, In::height, In::width);
             pre.apply(picture.pixels.data(), one.data(), In::channels, In::height, In::width);
-            add(one.data(), std::move(picture), path);
+            add(one.data(), std::move(picture), file);
         } else if (ends_with(path, ".safetensors")) {
             const auto x = convis::read_batch<In>(convis::read_safetensors(path), "input");
             for (int n = 0; n < x.batch(); ++n) {
                 auto picture = blank_picture<In>();
                 pre.invert(x.sample(n), picture.pixels.data(), In::channels, In::height, In::width);
-                add(x.sample(n), std::move(picture), path + " #" + std::to_string(n));
+                add(x.sample(n), std::move(picture), file + " #" + std::to_string(n));
             }
         } else {
             const convis::image_set set = convis::read_idx_images(path);
@@ -79,7 +81,7 @@ input_batch<In> load_inputs(const std::vector<std::string>& inputs, const std::s
                                         std::to_string(set.count) + " pictures");
                 auto picture = convis::fit_picture(pictures.load(i), In::channels, In::height, In::width);
                 pre.apply(picture.pixels.data(), one.data(), In::channels, In::height, In::width);
-                add(one.data(), std::move(picture), path + " #" + std::to_string(i));
+                add(one.data(), std::move(picture), file + " #" + std::to_string(i));
             }
         }
     }

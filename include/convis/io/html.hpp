@@ -139,16 +139,8 @@ inline std::string base64(std::span<const std::uint8_t> bytes) {
 }
 
 inline std::vector<std::uint8_t> png_bytes(const image& img) {
-    image_detail::check(img, "png_bytes");
-    if (img.channels != 1 && img.channels != 3)
-        throw error("png_bytes: " + std::to_string(img.channels) + " channels (expected 1 or 3)");
-    if (img.width < 1 || img.height < 1)
-        throw error("png_bytes: empty picture " + std::to_string(img.width) + "x" + std::to_string(img.height));
+    const std::vector<unsigned char> hwc = image_detail::png_pixels(img, "png_bytes");
     const int c = img.channels, h = img.height, w = img.width;
-    std::vector<unsigned char> hwc(std::size_t(c) * h * w);
-    for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x)
-            for (int k = 0; k < c; ++k) hwc[(std::size_t(y) * w + x) * c + k] = image_detail::to_byte(img.at(k, y, x));
     std::vector<std::uint8_t> out;
     const auto append = [](void* context, void* data, int size) {
         auto* v = static_cast<std::vector<std::uint8_t>*>(context);

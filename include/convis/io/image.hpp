@@ -158,19 +158,27 @@ inline image read_image(const std::string& path) {
     return img;
 }
 
-inline void write_png(const std::string& path, const image& img) {
-    image_detail::check(img, path + ": cannot write PNG");
+namespace image_detail {
+/// The picture as interleaved bytes for a PNG encoder; `who` leads the messages ("<path>: cannot
+/// write PNG") when it is not 1 or 3 channels of at least one pixel.
+inline std::vector<unsigned char> png_pixels(const image& img, const std::string& who) {
+    check(img, who);
     if (img.channels != 1 && img.channels != 3)
-        throw error(path + ": cannot write PNG: " + std::to_string(img.channels) +
-                    " channels (expected 1 or 3)");
+        throw error(who + ": " + std::to_string(img.channels) + " channels (expected 1 or 3)");
     if (img.width < 1 || img.height < 1)
-        throw error(path + ": cannot write PNG: empty picture " + std::to_string(img.width) + "x" +
-                    std::to_string(img.height));
+        throw error(who + ": empty picture " + std::to_string(img.width) + "x" + std::to_string(img.height));
     const int c = img.channels, h = img.height, w = img.width;
     std::vector<unsigned char> hwc(std::size_t(c) * h * w);
     for (int y = 0; y < h; ++y)
         for (int x = 0; x < w; ++x)
-            for (int k = 0; k < c; ++k) hwc[(std::size_t(y) * w + x) * c + k] = image_detail::to_byte(img.at(k, y, x));
+            for (int k = 0; k < c; ++k) hwc[(std::size_t(y) * w + x) * c + k] = to_byte(img.at(k, y, x));
+    return hwc;
+}
+}  // namespace image_detail
+
+inline void write_png(const std::string& path, const image& img) {
+    const std::vector<unsigned char> hwc = image_detail::png_pixels(img, path + ": cannot write PNG");
+    const int c = img.channels, h = img.height, w = img.width;
     const std::string tmp = path + ".tmp-convis";
     if (!stbi_write_png(tmp.c_str(), w, h, c, hwc.data(), w * c)) {
         std::error_code ignored;
