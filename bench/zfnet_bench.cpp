@@ -88,16 +88,16 @@ void BM_ZFNet_Project(benchmark::State& state) {
 }
 
 /// Occlusion at the paper's scale (Fig. 7): a 48×48 square every 8 pixels over a 224×224 picture,
-/// 23 × 23 = 529 positions in batches of 16, plus the unoccluded pass and its projection. Items are
-/// occluder positions: positions_per_second set beside Forward/16's images_per_second says whether a
-/// position costs more than an image of a batch-16 forward pass.
+/// 23 × 23 = 529 positions in batches of 32 or 64 (the default), plus the unoccluded pass and its
+/// projection. Items are occluder positions: positions_per_second beside Forward/16's
+/// images_per_second says whether a position costs more than an image of a batch-16 forward.
 void BM_ZFNet_Occlusion(benchmark::State& state) {
     Model& m = model();
     const auto x = images(1);
     convis::occlusion_options o;
     o.size = 48;
     o.stride = 8;
-    o.batch = 16;
+    o.batch = int(state.range(0));
     int positions = 0;
     for (auto _ : state) {
         const auto r = convis::occlusion(m, x.sample(0), 0, o);
@@ -111,7 +111,7 @@ void BM_ZFNet_Occlusion(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_ZFNet_Occlusion)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(1.0);
+BENCHMARK(BM_ZFNet_Occlusion)->Arg(32)->Arg(64)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(1.0);
 BENCHMARK(BM_ZFNet_Project)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ZFNet_Forward)->Arg(1)->Arg(16)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ZFNet_Train)->Arg(16)->Unit(benchmark::kMillisecond)->UseRealTime();

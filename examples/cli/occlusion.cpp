@@ -32,7 +32,7 @@ struct occlusion_cli_options {
     model_choice model;
     std::vector<std::string> input;
     std::string weights, index, label, labels, layer, out, mode = "deconvnet";
-    int size = 0, stride = 0, batch = 16;
+    int size = 0, stride = 0, batch = 64;
     float fill = 0;
 };
 
