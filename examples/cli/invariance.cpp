@@ -103,6 +103,7 @@ void run_invariance(const invariance_cli_options& o) {
     f.metadata["convis.invariance"] = meta.dump();
 
     if (ends_with(o.out, ".safetensors")) {
+        if (const fs::path parent = fs::path(o.out).parent_path(); !parent.empty()) fs::create_directories(parent);
         convis::write_safetensors(o.out, f);
     } else {
         fs::create_directories(o.out);

@@ -81,6 +81,7 @@ void run_occlusion(const occlusion_cli_options& o) {
 
     std::string written = o.out;
     if (to_file) {
+        if (const fs::path parent = fs::path(o.out).parent_path(); !parent.empty()) fs::create_directories(parent);
         convis::write_safetensors(o.out, f);
     } else {
         fs::create_directories(o.out);

@@ -89,7 +89,7 @@ void training_section(convis::html_report& h, const fs::path& run) {
     p.title = "accuracy per epoch";
     p.x_label = "epoch";
     p.y_label = "accuracy (%)";
-    convis::plot_series train{"train (augmented, dropout on)", {}, {}}, test{"test", {}, {}};
+    convis::plot_series train{"train (during the epoch, dropout on)", {}, {}}, test{"test", {}, {}};
     for (const auto& e : m.at("epochs")) {
         const double epoch = e.at("epoch").get<double>();
         rows.push_back({std::to_string(e.at("epoch").get<int>()), fixed(e.at("lr").get<double>(), 5),
