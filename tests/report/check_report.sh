@@ -25,7 +25,7 @@ export HOME=$work  # chromium writes its profile under HOME
 
 # open <page> <dom file> <log file>: loads the page, lets it run 5 s of virtual time, dumps the DOM.
 open_page() {
-    timeout 120 "$browser" --headless --no-sandbox --disable-gpu --no-first-run --user-data-dir="$work/profile" \
+    timeout 120 "$browser" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run --user-data-dir="$work/profile" \
         --enable-logging=stderr --v=0 --virtual-time-budget=5000 --dump-dom "file://$1" >"$2" 2>"$3"
 }
 # verdict <dom> <log>: prints what is wrong, nothing when all is well.
@@ -66,7 +66,7 @@ if [[ -n $problems ]]; then
     exit 1
 fi
 loaded=$(grep -o 'data-images-loaded="[0-9]*/[0-9]*"' "$work/report.dom" | head -1)
-timeout 120 "$browser" --headless --no-sandbox --disable-gpu --no-first-run --user-data-dir="$work/profile" \
+timeout 120 "$browser" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run --user-data-dir="$work/profile" \
     --hide-scrollbars --window-size=1280,4000 --virtual-time-budget=5000 --screenshot="$(realpath -m -- "$screenshot")" \
     "file://$report" >/dev/null 2>&1
 [[ -s $screenshot ]] || { echo "FAIL: no screenshot written to $screenshot" >&2; exit 1; }
