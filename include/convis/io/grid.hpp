@@ -168,50 +168,39 @@ inline image tile_grid(const std::vector<image>& tiles, int rows, int cols, int 
     return grid_detail::layout(tiles, rows, cols, border, ch, th, tw);
 }
 
-inline image stack_vertical(const std::vector<image>& blocks, int gap) {
-    if (blocks.empty()) throw error("stack_vertical: no blocks");
-    if (gap < 0) throw error("stack_vertical: negative gap " + std::to_string(gap));
-    int ch = 1, width = 0, height = 0;
+namespace grid_detail {
+/// Blocks one after another, down (vertical) or across, `gap` apart on white; shorter blocks are
+/// padded, grey ones made RGB when any block is.
+inline image stack(const std::vector<image>& blocks, int gap, bool vertical, const std::string& who) {
+    if (blocks.empty()) throw error(who + ": no blocks");
+    if (gap < 0) throw error(who + ": negative gap " + std::to_string(gap));
+    int ch = 1, along = 0, across = 0;
     for (std::size_t i = 0; i < blocks.size(); ++i) {
         const image& b = blocks[i];
-        image_detail::check(b, "stack_vertical: block " + std::to_string(i));
+        image_detail::check(b, who + ": block " + std::to_string(i));
         if (b.channels != 1 && b.channels != 3)
-            throw error("stack_vertical: block " + std::to_string(i) + " has " + std::to_string(b.channels) +
+            throw error(who + ": block " + std::to_string(i) + " has " + std::to_string(b.channels) +
                         " channels (expected 1 or 3)");
         ch = std::max(ch, b.channels);
-        width = std::max(width, b.width);
-        height += b.height + (i ? gap : 0);
+        across = std::max(across, vertical ? b.width : b.height);
+        along += (vertical ? b.height : b.width) + (i ? gap : 0);
     }
-    image out = grid_detail::blank(ch, height, width, 255.f);
-    int y = 0;
+    image out = vertical ? blank(ch, along, across, 255.f) : blank(ch, across, along, 255.f);
+    int at = 0;
     for (const image& b : blocks) {
-        grid_detail::paste(out, b, y, 0);
-        y += b.height + gap;
+        vertical ? paste(out, b, at, 0) : paste(out, b, 0, at);
+        at += (vertical ? b.height : b.width) + gap;
     }
     return out;
 }
+}  // namespace grid_detail
+
+inline image stack_vertical(const std::vector<image>& blocks, int gap) {
+    return grid_detail::stack(blocks, gap, true, "stack_vertical");
+}
 
 inline image stack_horizontal(const std::vector<image>& blocks, int gap) {
-    if (blocks.empty()) throw error("stack_horizontal: no blocks");
-    if (gap < 0) throw error("stack_horizontal: negative gap " + std::to_string(gap));
-    int ch = 1, width = 0, height = 0;
-    for (std::size_t i = 0; i < blocks.size(); ++i) {
-        const image& b = blocks[i];
-        image_detail::check(b, "stack_horizontal: block " + std::to_string(i));
-        if (b.channels != 1 && b.channels != 3)
-            throw error("stack_horizontal: block " + std::to_string(i) + " has " + std::to_string(b.channels) +
-                        " channels (expected 1 or 3)");
-        ch = std::max(ch, b.channels);
-        height = std::max(height, b.height);
-        width += b.width + (i ? gap : 0);
-    }
-    image out = grid_detail::blank(ch, height, width, 255.f);
-    int x = 0;
-    for (const image& b : blocks) {
-        grid_detail::paste(out, b, 0, x);
-        x += b.width + gap;
-    }
-    return out;
+    return grid_detail::stack(blocks, gap, false, "stack_horizontal");
 }
 
 inline image crop(const image& img, int y0, int x0, int height, int width) {
