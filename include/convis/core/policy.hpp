@@ -11,6 +11,8 @@ namespace convis {
 /// The CPU policy: Eigen GEMMs, OpenMP across the batch. Memory is ordinary host memory.
 struct cpu {
     static constexpr const char* name = "cpu";
+    /// Whether the policy's memory is host memory (a device policy's views are copied out).
+    static constexpr bool host_memory = true;
     template <class T>
     using buffer = host_buffer<T>;
 };

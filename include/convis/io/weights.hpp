@@ -98,6 +98,7 @@ weights_extras load_weights(M& model, const std::string& path) {
     }
     for (std::size_t i = 0; i < params.size(); ++i)
         std::copy(values[i].begin(), values[i].end(), params[i].values.begin());
+    model.upload_parameters();
 
     weights_extras extras;
     extras.metadata = file.metadata;

@@ -61,8 +61,9 @@ public:
 
     explicit Deconvnet(M& model) : model_(model) {}
 
-    /// Projects `signal`, given at layer I's output for the batch of the model's last forward,
-    /// down to the input. The result stays valid until the next projection.
+    /// Projects `signal` (host memory), given at layer I's output for the batch of the model's
+    /// last forward, down to the input. The result, readable on the host, stays valid until the
+    /// next projection. On a device policy the signal is uploaded and the result downloaded once.
     template <int I>
     TensorView<input_shape, const value_type> project(TensorView<shape_after<I>, const value_type> signal,
                                                       const projection_options& o = {}) {
@@ -75,10 +76,16 @@ public:
         std::size_t largest = input_shape::size;
         net_type::for_each_index([&](auto i) { largest = std::max(largest, shape_after<decltype(i)::value>::size); });
         for (auto& b : buf_) b.resize(std::size_t(batch) * largest);
-        ops<policy_type>::copy(signal.size(), signal.data(), buf_[0].data());
+        ops<policy_type>::upload(signal.size(), signal.data(), buf_[0].data());
         const bool lrn = o.lrn_backward.value_or(o.mode != rectify_mode::deconvnet);
         const int slot = down<I>(0, o.mode, lrn);
-        return {buf_[slot].data(), batch};
+        if constexpr (policy_type::host_memory) {
+            return {buf_[slot].data(), batch};
+        } else {
+            host_.resize(std::size_t(batch) * input_shape::size);
+            ops<policy_type>::download(host_.size(), buf_[slot].data(), host_.data());
+            return {host_.data(), batch};
+        }
     }
 
     /// The same for a layer chosen at run time: `signal` holds batch × that layer's output size
@@ -181,7 +188,7 @@ private:
         const T* g = buf_[slot].data();
         T* out = buf_[1 - slot].data();
         const T* x = output_before<J>();
-        const T* y = model_.template output<J>().data();
+        const T* y = model_.trace_buffer(J + 1);
         if constexpr (std::is_same_v<L, ReLU>) {
             ops<policy_type>::rectify(mode, std::size_t(batch) * In::size, y, g, out);
         } else {
@@ -199,12 +206,12 @@ private:
     }
     template <int J>
     const value_type* output_before() const {
-        if constexpr (J > 0) return model_.template output<J - 1>().data();
-        else return model_.input().data();
+        return model_.trace_buffer(J);
     }
 
     M& model_;
     typename policy_type::template buffer<value_type> buf_[2];
+    host_buffer<value_type> host_;  // the result, copied out of a device policy's memory
 };
 
 }  // namespace convis

@@ -44,6 +44,7 @@ void init_paper(M& model, std::uint64_t seed, double stddev = 0.01) {
     normal_stream rng(seed);
     for (auto& p : model.parameter_list())
         for (auto& v : p.values) v = p.is_bias ? 0 : typename M::value_type(stddev * rng.next());
+    model.upload_parameters();
 }
 
 /// Kaiming (He) normal initialisation for ReLU networks: weights N(0, 2/fan_in), biases 0.
@@ -54,6 +55,7 @@ void init_kaiming(M& model, std::uint64_t seed) {
         const double sd = std::sqrt(2.0 / p.fan_in);
         for (auto& v : p.values) v = p.is_bias ? 0 : typename M::value_type(sd * rng.next());
     }
+    model.upload_parameters();
 }
 
 }  // namespace convis

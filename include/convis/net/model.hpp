@@ -5,6 +5,16 @@
 // update, save or all-reduce them; gradients mirror that layout. Activations of every layer are
 // kept after a forward (they are the trace the deconvnet and the analyses read), sized from the
 // compile-time shapes and the batch, allocated once and reused.
+//
+// Where memory lives: parameters(), gradients() and trace_buffer() are in the policy's memory (on
+// a GPU, device pointers). Every other view the model hands out — forward()'s result, output(),
+// output_data(), input(), input_gradient(), parameter_list() — is readable on the host: on the
+// CPU it is the buffer itself; on a device policy it is a copy made by that call, in host memory
+// the model keeps (valid until the next call of the same accessor or the next pass). Writes
+// through parameter_list() reach a device model with upload_parameters().
+//
+// Threads: a Model is not safe to use from several threads at once (a forward writes its trace);
+// give each thread its own model, or serialise the calls.
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -14,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "../core/buffer.hpp"
 #include "../core/error.hpp"
 #include "../core/fixed_string.hpp"
 #include "../core/parameter.hpp"
@@ -58,9 +69,23 @@ public:
     }
 
     /// Every parameter tensor with its PyTorch name ("conv1.weight"), shape and storage, in
-    /// layer order. The gradient spans are empty until the gradient buffer exists.
+    /// layer order, in host memory. The gradient spans are empty until the gradient buffer exists.
+    /// On a device policy the spans view a host copy made by this call: after writing through
+    /// them, call upload_parameters().
     std::vector<parameter_ref<T>> parameter_list() {
         const bool grads = grads_.size() != 0;
+        T* values = params_.data();
+        T* gradient = grads_.data();
+        if constexpr (!on_host) {
+            host_params_.resize(params_.size());
+            ops<Policy>::download(params_.size(), params_.data(), host_params_.data());
+            values = host_params_.data();
+            if (grads) {
+                host_grads_.resize(grads_.size());
+                ops<Policy>::download(grads_.size(), grads_.data(), host_grads_.data());
+                gradient = host_grads_.data();
+            }
+        }
         std::vector<parameter_ref<T>> out;
         Net::for_each_index([&](auto i) {
             constexpr int I = decltype(i)::value;
@@ -68,13 +93,23 @@ public:
             for (const param_spec& p : Net::template params<I>()) {
                 std::vector<std::int64_t> shape(p.dims.begin(), p.dims.begin() + p.rank);
                 out.push_back({Net::name(I) + "." + std::string(p.name), std::move(shape),
-                               std::span<T>(params_.data() + off, p.size),
-                               grads ? std::span<T>(grads_.data() + off, p.size) : std::span<T>(), p.fan_in,
+                               std::span<T>(values + off, p.size),
+                               grads ? std::span<T>(gradient + off, p.size) : std::span<T>(), p.fan_in,
                                p.is_bias});
                 off += p.size;
             }
         });
         return out;
+    }
+
+    /// Sends the host copy that the last parameter_list() made back to the device; on a host
+    /// policy the list already is the model's memory and this does nothing.
+    void upload_parameters() {
+        if constexpr (!on_host) {
+            if (host_params_.size() != params_.size())
+                throw error("Model::upload_parameters: call parameter_list() first and write through it");
+            ops<Policy>::upload(params_.size(), host_params_.data(), params_.data());
+        }
     }
 
     // ---- layers ----------------------------------------------------------------------------
@@ -128,30 +163,40 @@ public:
         backward_from<depth - 1>(0);
     }
 
-    /// The output of layer I from the last forward.
+    /// The output of layer I from the last forward, readable on the host.
     template <int I>
-    TensorView<shape_after<I>, const T> output() const { return {acts_[I + 1].data(), batch_}; }
+    TensorView<shape_after<I>, const T> output() const { return {host_view(I + 1), batch_}; }
     template <fixed_string Name>
     auto output() const {
         constexpr int i = Net::index_of(Name.view());
         static_assert(i >= 0, "convis::Model::output<name>: the network has no layer of that name");
         return output<i>();
     }
-    /// Layer i's output of the last forward, chosen at run time: batch() samples of
-    /// Net::layer_table()[i].output each, contiguous. For code that must not be instantiated per
-    /// layer (the analyses that take a layer name); output<I>() is the typed view.
+    /// Layer i's output of the last forward, chosen at run time, readable on the host: batch()
+    /// samples of Net::layer_table()[i].output each, contiguous. For code that must not be
+    /// instantiated per layer (the analyses that take a layer name); output<I>() is the typed view.
     const T* output_data(int i) const {
         if (i < 0 || i >= depth)
             throw error("Model::output_data: layer " + std::to_string(i) + " is outside 0.." + std::to_string(depth - 1));
-        return acts_[std::size_t(i) + 1].data();
+        return host_view(i + 1);
     }
-    /// The input of the last forward (the model keeps a copy).
-    TensorView<input_shape, const T> input() const { return {acts_[0].data(), batch_}; }
-    /// d loss / d input from the last backward(gy, true).
+    /// The input of the last forward (the model keeps a copy), readable on the host.
+    TensorView<input_shape, const T> input() const { return {host_view(0), batch_}; }
+    /// d loss / d input from the last backward(gy, true), readable on the host.
     TensorView<input_shape, const T> input_gradient() const {
         if (!input_grad_ready_) throw error("Model::input_gradient: call backward(gy, true) first");
-        return {grad_[input_grad_slot_].data(), batch_};
+        const std::size_t n = std::size_t(batch_) * input_shape::size;
+        if constexpr (on_host) {
+            return {grad_[input_grad_slot_].data(), batch_};
+        } else {
+            host_grad_.resize(n);
+            ops<Policy>::download(n, grad_[input_grad_slot_].data(), host_grad_.data());
+            return {host_grad_.data(), batch_};
+        }
     }
+    /// The trace in the policy's memory: k = 0 is the input of the last forward, k = i + 1 layer
+    /// i's output. For code that runs ops on the policy (the deconvnet); the host views are above.
+    const T* trace_buffer(int k) const { return acts_[std::size_t(k)].data(); }
     int batch() const { return batch_; }
 
     /// The layer states (pool switches, dropout masks, LRN denominators) of the last forward.
@@ -162,6 +207,20 @@ public:
     scratch<Policy, T>& work() { return work_; }
 
 private:
+    static constexpr bool on_host = Policy::host_memory;
+
+    /// Trace slot k readable on the host: the buffer itself, or a fresh copy of it.
+    const T* host_view(int k) const {
+        if constexpr (on_host) {
+            return acts_[std::size_t(k)].data();
+        } else {
+            auto& h = host_acts_[std::size_t(k)];
+            h.resize(acts_[std::size_t(k)].size());
+            ops<Policy>::download(h.size(), acts_[std::size_t(k)].data(), h.data());
+            return h.data();
+        }
+    }
+
     template <std::size_t... I>
     static auto make_states(std::index_sequence<I...>)
         -> std::tuple<layer_state<typename Net::template layer<int(I)>, shape_before<int(I)>, T, Policy>...>;
@@ -225,6 +284,10 @@ private:
     std::array<typename Policy::template buffer<T>, depth + 1> acts_{};
     std::array<typename Policy::template buffer<T>, 2> grad_{};
     scratch<Policy, T> work_{};
+    // Host copies for a device policy's views (unused on the CPU).
+    host_buffer<T> host_params_, host_grads_;
+    mutable host_buffer<T> host_grad_;
+    mutable std::array<host_buffer<T>, depth + 1> host_acts_{};
     int batch_ = 0;
     bool training_ = false;
     bool want_input_grad_ = false;

@@ -46,7 +46,7 @@ struct filter_renorm {
 };
 
 /// The arithmetic of the optimiser on contiguous arrays, as CPU loops. A policy whose buffers
-/// are device memory specialises this struct with the same four functions.
+/// are device memory specialises this struct with the same six functions.
 template <class Policy>
 struct sgd_kernels {
     /// One SGD update of n parameters (see sgd_options); `first` starts the momentum buffer.
@@ -88,6 +88,15 @@ struct sgd_kernels {
     template <class T>
     static void zero(std::size_t n, T* x) {
         for (std::size_t i = 0; i < n; ++i) x[i] = T(0);
+    }
+    /// Host memory to the policy's and back (a checkpoint's momentum buffer).
+    template <class T>
+    static void upload(std::size_t n, const T* host, T* mine) {
+        for (std::size_t i = 0; i < n; ++i) mine[i] = host[i];
+    }
+    template <class T>
+    static void download(std::size_t n, const T* mine, T* host) {
+        for (std::size_t i = 0; i < n; ++i) host[i] = mine[i];
     }
 };
 
@@ -139,8 +148,8 @@ public:
 
         std::vector<std::string> convs;
         std::vector<renorm_target> conv_targets;
+        std::size_t off = 0;  // the list is laid out as parameters(), tensor after tensor
         for (const auto& p : model.parameter_list()) {
-            const std::size_t off = std::size_t(p.values.data() - all.data());
             tensors_.push_back({off, p.values.size(), p.is_bias});
             const std::string suffix = ".weight";
             if (p.shape.size() == 4 && !p.is_bias) {
@@ -150,6 +159,7 @@ public:
                 convs.push_back(layer);
                 conv_targets.push_back({layer, off, p.shape[0], p.values.size() / std::size_t(p.shape[0])});
             }
+            off += p.values.size();
         }
         if (renorm_.layers.empty()) {
             targets_ = conv_targets;
@@ -211,9 +221,22 @@ public:
     /// How many filters the last step() rescaled (0 before the first step or when disabled).
     std::int64_t last_renormalised() const { return last_renormalised_; }
 
-    /// The momentum buffer, laid out as model.parameters(); zero before the first step.
+    /// The momentum buffer, laid out as model.parameters(), in the policy's memory; zero before
+    /// the first step.
     std::span<value_type> momentum_buffer() { return {buf_.data(), buf_.size()}; }
     std::span<const value_type> momentum_buffer() const { return {buf_.data(), buf_.size()}; }
+    /// The momentum buffer copied to the host (a checkpoint stores it), and back.
+    std::vector<value_type> momentum_to_host() const {
+        std::vector<value_type> out(buf_.size());
+        kernels::download(buf_.size(), buf_.data(), out.data());
+        return out;
+    }
+    void set_momentum(std::span<const value_type> values) {
+        if (values.size() != buf_.size())
+            throw error("SGD::set_momentum: " + std::to_string(values.size()) + " values, the model has " +
+                        std::to_string(buf_.size()) + " parameters");
+        kernels::upload(values.size(), values.data(), buf_.data());
+    }
     /// Steps taken. 0 means the next step starts the momentum buffer afresh (buf = d); restore a
     /// saved count together with the saved buffer.
     std::int64_t steps() const { return steps_; }

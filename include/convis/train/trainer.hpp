@@ -222,7 +222,7 @@ std::vector<epoch_record> train(M& model, const image_set& train, const image_se
         if (buf.size() != opt.momentum_buffer().size())
             throw error(checkpoint + ": 'optimizer.momentum' holds " + std::to_string(buf.size()) + " values, the model has " +
                         std::to_string(opt.momentum_buffer().size()) + " parameters");
-        std::copy(buf.begin(), buf.end(), opt.momentum_buffer().begin());
+        opt.set_momentum(buf);
         try {
             const auto meta = nlohmann::json::parse(ex.metadata.at("convis.training"));
             start = meta.at("epoch").get<int>();
@@ -305,7 +305,7 @@ std::vector<epoch_record> train(M& model, const image_set& train, const image_se
                                         mean, stdev, In::channels, In::height, In::width, labelled);
         write_text_atomic((fs::path(o.out) / "metrics.json").string(), metrics_json(records).dump(1) + "\n");
         weights_extras ex = labelled;
-        const auto buf = opt.momentum_buffer();
+        const std::vector<T> buf = opt.momentum_to_host();
         ex.tensors["optimizer.momentum"] = make_tensor<T>(std::span<const T>(buf.data(), buf.size()), {std::int64_t(buf.size())});
         nlohmann::json meta = {{"epoch", epoch + 1}, {"steps", opt.steps()}, {"lr", opt.lr()}, {"seed", o.seed},
                                {"plateau_best", std::isfinite(plateau.best()) ? nlohmann::json(plateau.best()) : nlohmann::json()},

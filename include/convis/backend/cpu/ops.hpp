@@ -22,6 +22,7 @@
 #include <immintrin.h>
 #endif
 
+#include "../../core/counter_random.hpp"
 #include "../../core/op_desc.hpp"
 #include "../../core/policy.hpp"
 #include "gemm.hpp"
@@ -125,10 +126,10 @@ struct ops<cpu> {
     static void dropout_forward(std::size_t n, double p, std::uint64_t seed, std::uint64_t call,
                                 const T* x, T* y, T* mask) {
         const T keep_scale = T(1.0 / (1.0 - p));
-        const std::uint64_t stream = mix(seed ^ mix(call + 0x9e3779b97f4a7c15ull));
+        const std::uint64_t stream = counter_random::stream(seed, call);
 #pragma omp parallel for schedule(static) if (n > 65536)
         for (std::int64_t i = 0; i < std::int64_t(n); ++i) {
-            const double u = double(mix(stream + std::uint64_t(i)) >> 11) * 0x1.0p-53;
+            const double u = counter_random::uniform(stream, std::uint64_t(i));
             mask[i] = u >= p ? keep_scale : T(0);
             y[i] = x[i] * mask[i];
         }
@@ -449,11 +450,6 @@ private:
             const std::size_t i0 = std::size_t(t) * chunk;
             if (i0 < n) f(i0, std::min(chunk, n - i0));
         }
-    }
-    static std::uint64_t mix(std::uint64_t z) {  // splitmix64's finaliser
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-        return z ^ (z >> 31);
     }
     /// One window offset applied to a row of outputs: keep v where it beats the running maximum.
     template <int FixedStride, class T>

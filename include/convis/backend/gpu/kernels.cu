@@ -1,0 +1,259 @@
+// The CUDA kernels for what cuDNN and cuBLAS do not do, or do differently: element-wise ops, the
+// three rectify modes, dropout (the CPU's counter-based mask, bit for bit), max-pooling with
+// switches, the bias of Linear, and the optimiser's update and filter renormalisation.
+//
+// The one file of convis that nvcc compiles: CMake builds it into convis::gpu (a user without
+// CMake compiles it once with nvcc and links it). Everything else — the templates of layers,
+// models and analyses — stays with the host compiler; kernels.hpp declares what is here.
+#include "kernels.hpp"
+
+#include <cmath>
+
+#include "../../core/counter_random.hpp"
+#include "device.hpp"
+
+namespace convis::gpu_detail {
+namespace {
+
+constexpr int threads_per_block = 256;
+
+/// Enough blocks to cover n with grid-stride loops, capped (the loops do the rest).
+inline unsigned blocks_for(std::size_t n) {
+    const std::size_t b = (n + threads_per_block - 1) / threads_per_block;
+    return unsigned(b < 1 ? 1 : (b > 65536 ? 65536 : b));
+}
+
+#define CONVIS_GRID_STRIDE(i, n)                                                                      \
+    for (std::size_t i = std::size_t(blockIdx.x) * blockDim.x + threadIdx.x; i < (n);                 \
+         i += std::size_t(blockDim.x) * gridDim.x)
+
+template <class T>
+__global__ void fill_kernel(std::size_t n, T v, T* y) {
+    CONVIS_GRID_STRIDE(i, n) y[i] = v;
+}
+template <class T>
+__global__ void relu_forward_kernel(std::size_t n, const T* x, T* y) {
+    CONVIS_GRID_STRIDE(i, n) y[i] = x[i] > T(0) ? x[i] : T(0);
+}
+template <class T>
+__global__ void relu_backward_kernel(std::size_t n, const T* y, const T* gy, T* gx) {
+    CONVIS_GRID_STRIDE(i, n) gx[i] = y[i] > T(0) ? gy[i] : T(0);
+}
+template <class T>
+__global__ void rectify_kernel(rectify_mode mode, std::size_t n, const T* y, const T* g, T* out) {
+    CONVIS_GRID_STRIDE(i, n) {
+        const T v = g[i];
+        switch (mode) {
+            case rectify_mode::deconvnet: out[i] = v > T(0) ? v : T(0); break;
+            case rectify_mode::guided: out[i] = (v > T(0) && y[i] > T(0)) ? v : T(0); break;
+            case rectify_mode::gradient: out[i] = y[i] > T(0) ? v : T(0); break;
+        }
+    }
+}
+template <class T>
+__global__ void multiply_kernel(std::size_t n, const T* a, const T* b, T* out) {
+    CONVIS_GRID_STRIDE(i, n) out[i] = a[i] * b[i];
+}
+template <class T>
+__global__ void dropout_kernel(std::size_t n, double p, std::uint64_t stream, T keep_scale, const T* x, T* y,
+                               T* mask) {
+    CONVIS_GRID_STRIDE(i, n) {
+        const T m = counter_random::uniform(stream, std::uint64_t(i)) >= p ? keep_scale : T(0);
+        mask[i] = m;
+        y[i] = x[i] * m;
+    }
+}
+
+/// One thread per output: the window clipped to the input; ties keep the first maximum in scan
+/// order, NaN wins (the CPU's and PyTorch's rule).
+template <class T>
+__global__ void maxpool_forward_kernel(pool2d_desc d, const T* x, T* y, std::int32_t* switches) {
+    const std::size_t out_plane = std::size_t(d.out_h) * d.out_w;
+    const std::size_t n = std::size_t(d.batch) * d.channels * out_plane;
+    CONVIS_GRID_STRIDE(i, n) {
+        const std::size_t plane = i / out_plane;
+        const int o = int(i % out_plane), oh = o / d.out_w, ow = o % d.out_w;
+        const T* xp = x + plane * std::size_t(d.in_h) * d.in_w;
+        const int h0 = max(oh * d.stride - d.pad, 0), h1 = min(oh * d.stride - d.pad + d.kernel, d.in_h);
+        const int w0 = max(ow * d.stride - d.pad, 0), w1 = min(ow * d.stride - d.pad + d.kernel, d.in_w);
+        T best = -INFINITY;
+        int at = h0 * d.in_w + w0;
+        for (int h = h0; h < h1; ++h)
+            for (int w = w0; w < w1; ++w) {
+                const T v = xp[h * d.in_w + w];
+                if (v > best || v != v) {
+                    best = v;
+                    at = h * d.in_w + w;
+                }
+            }
+        y[i] = best;
+        switches[i] = at;
+    }
+}
+
+/// One thread per input: sums the gradients of the outputs whose switch points at it, in output
+/// order — overlapping windows add, without atomics, so the result is the same on every run.
+template <class T>
+__global__ void maxpool_backward_kernel(pool2d_desc d, const T* gy, const std::int32_t* switches, T* gx) {
+    const std::size_t in_plane = std::size_t(d.in_h) * d.in_w, out_plane = std::size_t(d.out_h) * d.out_w;
+    const std::size_t n = std::size_t(d.batch) * d.channels * in_plane;
+    CONVIS_GRID_STRIDE(i, n) {
+        const std::size_t plane = i / in_plane;
+        const int at = int(i % in_plane), h = at / d.in_w, w = at % d.in_w;
+        // Outputs whose window covers h: oh·s − p ≤ h < oh·s − p + k.
+        const int oh0 = max(0, (h + d.pad - d.kernel + d.stride) / d.stride);
+        const int oh1 = min(d.out_h - 1, (h + d.pad) / d.stride);
+        const int ow0 = max(0, (w + d.pad - d.kernel + d.stride) / d.stride);
+        const int ow1 = min(d.out_w - 1, (w + d.pad) / d.stride);
+        const T* g = gy + plane * out_plane;
+        const std::int32_t* s = switches + plane * out_plane;
+        T sum = T(0);
+        for (int oh = oh0; oh <= oh1; ++oh)
+            for (int ow = ow0; ow <= ow1; ++ow) {
+                const int o = oh * d.out_w + ow;
+                if (s[o] == at) sum += g[o];
+            }
+        gx[i] = sum;
+    }
+}
+
+/// y[b, o] += bias[o] (Linear's output, row-major [batch, out]).
+template <class T>
+__global__ void add_bias_rows_kernel(int batch, int out, const T* bias, T* y) {
+    CONVIS_GRID_STRIDE(i, std::size_t(batch) * out) y[i] += bias[i % std::size_t(out)];
+}
+/// gb[o] += Σ_b gy[b, o], one thread per feature, in batch order.
+template <class T>
+__global__ void bias_gradient_rows_kernel(int batch, int out, const T* gy, T* gb) {
+    CONVIS_GRID_STRIDE(o, std::size_t(out)) {
+        T s = T(0);
+        for (int b = 0; b < batch; ++b) s += gy[std::size_t(b) * out + o];
+        gb[o] += s;
+    }
+}
+
+template <class T>
+__global__ void sgd_update_kernel(std::size_t n, T* p, const T* g, T* buf, double lr, double momentum,
+                                  double weight_decay, bool first) {
+    CONVIS_GRID_STRIDE(i, n) {
+        const double d = double(g[i]) + weight_decay * double(p[i]);
+        buf[i] = T(first ? d : momentum * double(buf[i]) + d);
+        p[i] = T(double(p[i]) - lr * double(buf[i]));
+    }
+}
+
+/// One block per filter: the sum of squares in double, then the rescale if its RMS exceeds the
+/// radius; `scaled` counts the filters rescaled.
+template <class T>
+__global__ void renormalise_kernel(std::size_t size, T* w, double radius, unsigned long long* scaled) {
+    __shared__ double partial[threads_per_block];
+    T* x = w + std::size_t(blockIdx.x) * size;
+    double ss = 0;
+    for (std::size_t i = threadIdx.x; i < size; i += blockDim.x) ss += double(x[i]) * double(x[i]);
+    partial[threadIdx.x] = ss;
+    __syncthreads();
+    for (unsigned s = blockDim.x / 2; s > 0; s >>= 1) {
+        if (threadIdx.x < s) partial[threadIdx.x] += partial[threadIdx.x + s];
+        __syncthreads();
+    }
+    const double rms = sqrt(partial[0] / double(size));
+    if (!(rms > radius)) return;
+    const double scale = radius / rms;
+    for (std::size_t i = threadIdx.x; i < size; i += blockDim.x) x[i] = T(double(x[i]) * scale);
+    if (threadIdx.x == 0) atomicAdd(scaled, 1ull);
+}
+
+template <class T>
+__global__ void non_finite_kernel(std::size_t n, const T* x, int* found) {
+    CONVIS_GRID_STRIDE(i, n) {
+        if (!isfinite(double(x[i]))) *found = 1;
+    }
+}
+
+}  // namespace
+
+#define CONVIS_LAUNCH(kernel, n, ...)                                                                 \
+    do {                                                                                              \
+        kernel<<<blocks_for(n), threads_per_block, 0, ctx().stream()>>>(__VA_ARGS__);                 \
+        check_launch(#kernel);                                                                        \
+    } while (0)
+
+template <class T>
+void fill(std::size_t n, T value, T* y) {
+    if (n) CONVIS_LAUNCH(fill_kernel<T>, n, n, value, y);
+}
+template <class T>
+void relu_forward(std::size_t n, const T* x, T* y) {
+    if (n) CONVIS_LAUNCH(relu_forward_kernel<T>, n, n, x, y);
+}
+template <class T>
+void relu_backward(std::size_t n, const T* y, const T* gy, T* gx) {
+    if (n) CONVIS_LAUNCH(relu_backward_kernel<T>, n, n, y, gy, gx);
+}
+template <class T>
+void rectify(rectify_mode mode, std::size_t n, const T* y, const T* g, T* out) {
+    if (n) CONVIS_LAUNCH(rectify_kernel<T>, n, mode, n, y, g, out);
+}
+template <class T>
+void multiply(std::size_t n, const T* a, const T* b, T* out) {
+    if (n) CONVIS_LAUNCH(multiply_kernel<T>, n, n, a, b, out);
+}
+template <class T>
+void dropout(std::size_t n, double p, std::uint64_t stream, T keep_scale, const T* x, T* y, T* mask) {
+    if (n) CONVIS_LAUNCH(dropout_kernel<T>, n, n, p, stream, keep_scale, x, y, mask);
+}
+template <class T>
+void maxpool_forward(const pool2d_desc& d, const T* x, T* y, std::int32_t* switches) {
+    const std::size_t n = std::size_t(d.batch) * d.channels * d.out_h * d.out_w;
+    if (n) CONVIS_LAUNCH(maxpool_forward_kernel<T>, n, d, x, y, switches);
+}
+template <class T>
+void maxpool_backward(const pool2d_desc& d, const T* gy, const std::int32_t* switches, T* gx) {
+    const std::size_t n = std::size_t(d.batch) * d.channels * d.in_h * d.in_w;
+    if (n) CONVIS_LAUNCH(maxpool_backward_kernel<T>, n, d, gy, switches, gx);
+}
+template <class T>
+void add_bias_rows(int batch, int out, const T* bias, T* y) {
+    const std::size_t n = std::size_t(batch) * out;
+    if (n) CONVIS_LAUNCH(add_bias_rows_kernel<T>, n, batch, out, bias, y);
+}
+template <class T>
+void bias_gradient_rows(int batch, int out, const T* gy, T* gb) {
+    if (out > 0) CONVIS_LAUNCH(bias_gradient_rows_kernel<T>, std::size_t(out), batch, out, gy, gb);
+}
+template <class T>
+void sgd_update(std::size_t n, T* p, const T* g, T* buf, double lr, double momentum, double weight_decay, bool first) {
+    if (n) CONVIS_LAUNCH(sgd_update_kernel<T>, n, n, p, g, buf, lr, momentum, weight_decay, first);
+}
+template <class T>
+void renormalise(std::int64_t filters, std::size_t size, T* w, double radius, unsigned long long* scaled) {
+    if (filters <= 0) return;
+    renormalise_kernel<T><<<unsigned(filters), threads_per_block, 0, ctx().stream()>>>(size, w, radius, scaled);
+    check_launch("renormalise_kernel");
+}
+template <class T>
+void find_non_finite(std::size_t n, const T* x, int* found) {
+    if (n) CONVIS_LAUNCH(non_finite_kernel<T>, n, n, x, found);
+}
+
+#define CONVIS_INSTANTIATE(T)                                                                                   \
+    template void fill<T>(std::size_t, T, T*);                                                                  \
+    template void relu_forward<T>(std::size_t, const T*, T*);                                                   \
+    template void relu_backward<T>(std::size_t, const T*, const T*, T*);                                        \
+    template void rectify<T>(rectify_mode, std::size_t, const T*, const T*, T*);                                \
+    template void multiply<T>(std::size_t, const T*, const T*, T*);                                             \
+    template void dropout<T>(std::size_t, double, std::uint64_t, T, const T*, T*, T*);                          \
+    template void maxpool_forward<T>(const pool2d_desc&, const T*, T*, std::int32_t*);                          \
+    template void maxpool_backward<T>(const pool2d_desc&, const T*, const std::int32_t*, T*);                   \
+    template void add_bias_rows<T>(int, int, const T*, T*);                                                     \
+    template void bias_gradient_rows<T>(int, int, const T*, T*);                                                \
+    template void sgd_update<T>(std::size_t, T*, const T*, T*, double, double, double, bool);                   \
+    template void renormalise<T>(std::int64_t, std::size_t, T*, double, unsigned long long*);                   \
+    template void find_non_finite<T>(std::size_t, const T*, int*);
+CONVIS_INSTANTIATE(float)
+CONVIS_INSTANTIATE(double)
+template void fill<int>(std::size_t, int, int*);
+template void fill<unsigned long long>(std::size_t, unsigned long long, unsigned long long*);
+template void fill<unsigned char>(std::size_t, unsigned char, unsigned char*);
+
+}  // namespace convis::gpu_detail

@@ -1,0 +1,45 @@
+#pragma once
+// The launchers of convis's own CUDA kernels (kernels.cu), callable from host-compiled code.
+// Each queues its kernel on the context's stream and checks the launch. Defined for float and
+// double (fill also for int and unsigned long long).
+#include <cstddef>
+#include <cstdint>
+
+#include "../../core/op_desc.hpp"
+
+namespace convis::gpu_detail {
+
+template <class T>
+void fill(std::size_t n, T value, T* y);
+template <class T>
+void relu_forward(std::size_t n, const T* x, T* y);
+template <class T>
+void relu_backward(std::size_t n, const T* y, const T* gy, T* gx);
+template <class T>
+void rectify(rectify_mode mode, std::size_t n, const T* y, const T* g, T* out);
+template <class T>
+void multiply(std::size_t n, const T* a, const T* b, T* out);
+/// y = x · mask, mask = keep_scale where counter_random::uniform(stream, i) >= p, else 0.
+template <class T>
+void dropout(std::size_t n, double p, std::uint64_t stream, T keep_scale, const T* x, T* y, T* mask);
+template <class T>
+void maxpool_forward(const pool2d_desc& d, const T* x, T* y, std::int32_t* switches);
+template <class T>
+void maxpool_backward(const pool2d_desc& d, const T* gy, const std::int32_t* switches, T* gx);
+/// y[b, o] += bias[o] over a row-major [batch, out] matrix.
+template <class T>
+void add_bias_rows(int batch, int out, const T* bias, T* y);
+/// gb[o] += Σ_b gy[b, o].
+template <class T>
+void bias_gradient_rows(int batch, int out, const T* gy, T* gb);
+template <class T>
+void sgd_update(std::size_t n, T* p, const T* g, T* buf, double lr, double momentum, double weight_decay, bool first);
+/// Rescales each of `filters` filters of `size` weights whose RMS exceeds `radius`; adds the
+/// number rescaled to *scaled (device memory).
+template <class T>
+void renormalise(std::int64_t filters, std::size_t size, T* w, double radius, unsigned long long* scaled);
+/// Sets *found (device memory) to 1 if any of the n values is NaN or ±Inf.
+template <class T>
+void find_non_finite(std::size_t n, const T* x, int* found);
+
+}  // namespace convis::gpu_detail
