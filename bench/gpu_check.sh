@@ -48,13 +48,13 @@ if [ -n "${CONVIS_GPU_PREBUILT:-}" ]; then
     say "prebuilt binaries from $CONVIS_GPU_PREBUILT"
 else
     say "building in $build"
-    args=(-DCMAKE_BUILD_TYPE=Release -DCONVIS_NATIVE=OFF -DCONVIS_BUILD_EXAMPLES=OFF)
+    args=(-DCMAKE_BUILD_TYPE=Release -DCONVIS_NATIVE=OFF)
     [ -n "$cudnn_root" ] && args+=(-DCONVIS_CUDNN_ROOT="$cudnn_root")
     if ! cmake -S . -B "$build" "${args[@]}" >"$out/configure.log" 2>&1; then
         tail -20 "$out/configure.log"; say "configure failed"; exit 1
     fi
     grep "convis:" "$out/configure.log"
-    if ! cmake --build "$build" -j "$(nproc)" --target test_gpu convis_gpu_bench >"$out/build.log" 2>&1; then
+    if ! cmake --build "$build" -j "$(nproc)" --target test_gpu convis_gpu_bench convis >"$out/build.log" 2>&1; then
         grep -E "error|Error" "$out/build.log" | head -20; say "build failed"; exit 1
     fi
     bin="$build/bin"
@@ -71,10 +71,23 @@ case $test_rc in
     *) tests="FAILED (exit $test_rc)" ;;
 esac
 say "GPU tests: $tests"
+cli="skipped (no convis program)"
+if [ -x "$bin/convis" ]; then
+    say "the convis program, --device gpu against --device cpu"
+    timeout 300 bash tests/cli/check_cli_gpu.sh "$bin/convis" "$out/cli_gpu" 2>&1 | tee "$out/cli_gpu.log" | tail -12
+    case ${PIPESTATUS[0]} in
+        0) cli="passed" ;;
+        77) cli="skipped (no device)" ;;
+        *) cli="FAILED"; test_rc=1 ;;
+    esac
+    rm -rf "$out/cli_gpu"  # scratch: only the log comes back
+fi
+tests="$tests; CLI --device gpu: $cli"
 
 # ---- timings --------------------------------------------------------------------------------------
 say "convis GPU benchmarks"
-timeout 240 "$bin/convis_gpu_bench" --benchmark_out="$out/convis_gpu.json" --benchmark_out_format=json \
+# CONVIS_GPU_VERBOSE: each convolution's chosen algorithms and cuDNN's timings, into the log.
+CONVIS_GPU_VERBOSE=${CONVIS_GPU_VERBOSE:-1} timeout 240 "$bin/convis_gpu_bench" --benchmark_out="$out/convis_gpu.json" --benchmark_out_format=json \
     --benchmark_min_time=1 2>&1 | tee "$out/convis_gpu.log" | grep -v "^\*\*\*"
 bench_rc=${PIPESTATUS[0]}
 torch_rc=77

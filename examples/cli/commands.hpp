@@ -40,6 +40,7 @@ std::vector<int> parse_int_list(const std::string& list, const std::string& opti
 struct model_choice {
     std::string model = "zfnet";
     int classes = 1000;
+    std::string device = "cpu";  ///< --device: the policy the model runs on
 };
 
 /// Adds --seed: an unsigned 64-bit integer, digits only (CLI11 alone would wrap "-1" around to
@@ -69,6 +70,13 @@ inline void add_model_options(CLI::App* app, model_choice& m) {
         ->check(CLI::IsMember({"zfnet", "zfnet512", "zfnet-pytorch", "zfnet28"}));
     app->add_option("--classes", m.classes,
                     "Number of classes: 10, 20, 100, 101, 102, 256, 257 or 1000")
+        ->capture_default_str();
+}
+
+/// Adds --device: cpu (the default) or gpu (when the program is built with the GPU policy).
+inline void add_device_option(CLI::App* app, model_choice& m) {
+    app->add_option("--device", m.device, "Where the network runs: cpu, or gpu (NVIDIA, through cuDNN)")
+        ->check(CLI::IsMember({"cpu", "gpu"}))
         ->capture_default_str();
 }
 

@@ -20,6 +20,7 @@
 
 #include "inputs.hpp"
 #include "models.hpp"
+#include "policies.hpp"
 
 namespace convis_cli {
 namespace {
@@ -33,12 +34,12 @@ struct correspondence_cli_options {
     std::uint64_t seed = 1;
 };
 
-template <class Net>
+template <class Net, class Policy>
 void run_correspondence(const correspondence_cli_options& o) {
     using In = typename Net::input_shape;
     namespace fs = std::filesystem;
     if (!ends_with(o.out, ".json")) throw convis::error("--out " + o.out + ": expected a .json file name");
-    auto model = std::make_unique<convis::Model<Net>>();
+    auto model = std::make_unique<convis::Model<Net, Policy>>();
     const auto extras = convis::load_weights(*model, o.weights);
     const auto in = load_inputs<In>(o.input, o.index, extras, o.weights);
     const std::vector<convis::box> boxes = convis::parse_boxes(o.boxes);
@@ -99,6 +100,7 @@ command add_correspondence(CLI::App& parent) {
                                                         "of several pictures changes the features, against random masks");
     auto o = std::make_shared<correspondence_cli_options>();
     add_model_options(app, o->model);
+    add_device_option(app, o->model);
     app->add_option("--weights", o->weights, "Weights (safetensors)")->required();
     add_input_options(app, o->input, o->index, nullptr, nullptr);
     app->add_option("--boxes", o->boxes, "One box per picture, y,x,h,w, separated by ';' (the same part in each)")->required();
@@ -109,7 +111,7 @@ command add_correspondence(CLI::App& parent) {
     add_seed_option(app, o->seed);
     app->add_option("--part", o->part, "Name of the masked part, for the table")->capture_default_str();
     app->add_option("--out", o->out, "Output: a .json file (a .png of the masked pictures is written beside it)")->required();
-    return {app, [o] { with_model(o->model, [&]<class Net>() { run_correspondence<Net>(*o); }); }};
+    return {app, [o] { with_model_on_device(o->model, [&]<class Net, class Policy>() { run_correspondence<Net, Policy>(*o); }); }};
 }
 
 }  // namespace convis_cli

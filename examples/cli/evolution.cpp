@@ -19,10 +19,10 @@
 #include <nlohmann/json.hpp>
 
 #include <convis/analysis/evolution.hpp>
-#include <convis/convis.hpp>
 #include <convis/io/text_file.hpp>
 
 #include "models.hpp"
+#include "policies.hpp"
 
 namespace convis_cli {
 namespace {
@@ -55,7 +55,7 @@ std::vector<std::pair<int, std::string>> find_snapshots(const std::string& dir) 
     return found;
 }
 
-template <class Net>
+template <class Net, class Policy>
 void run_evolution(const evolution_cli_options& o) {
     using In = typename Net::input_shape;
     const auto snaps = find_snapshots(o.snapshots);
@@ -70,7 +70,7 @@ void run_evolution(const evolution_cli_options& o) {
             convis::list_image_folder(std::filesystem::is_directory(root / "train", ec) ? (root / "train").string() : o.data));
     }();
 
-    auto model = std::make_unique<convis::Model<Net>>();
+    auto model = std::make_unique<convis::Model<Net, Policy>>();
     const auto extras = convis::load_weights(*model, files.front());
     const auto pre = convis::preprocess::from(extras, files.front(), In::channels, In::height, In::width);
     convis::evolution_options opt;
@@ -120,6 +120,7 @@ command add_evolution(CLI::App& parent) {
                                                    "snapshots, projected to pixels");
     auto o = std::make_shared<evolution_cli_options>();
     add_model_options(app, o->model);
+    add_device_option(app, o->model);
     app->add_option("--snapshots", o->snapshots, "Folder of epoch-E.safetensors (convis train's output folder will do)")
         ->required();
     app->add_option("--data", o->data, "fashion-mnist (its training set), or a folder of pictures")->capture_default_str();
@@ -131,7 +132,7 @@ command add_evolution(CLI::App& parent) {
     app->add_option("--limit", o->limit, "Search only the first N pictures (default: all)")->check(CLI::NonNegativeNumber);
     add_mode_option(app, o->mode);
     app->add_option("--out", o->out, "Output folder")->required();
-    return {app, [o] { with_model(o->model, [&]<class Net>() { run_evolution<Net>(*o); }); }};
+    return {app, [o] { with_model_on_device(o->model, [&]<class Net, class Policy>() { run_evolution<Net, Policy>(*o); }); }};
 }
 
 }  // namespace convis_cli

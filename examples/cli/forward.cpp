@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include <convis/convis.hpp>
 
 #include "models.hpp"
+#include "policies.hpp"
 
 namespace convis_cli {
 namespace {
@@ -44,7 +44,7 @@ std::vector<int> parse_layers(const std::string& list) {
     return out;
 }
 
-template <class Net>
+template <class Net, class Policy>
 void run_forward(const forward_options& o) {
     using In = typename Net::input_shape;
     constexpr int classes = Net::output_shape::channels;
@@ -55,7 +55,7 @@ void run_forward(const forward_options& o) {
     const auto x = convis::read_batch<In>(convis::read_safetensors(o.input), "input");
 
     // Models are large (ZFNetPyTorch: 1.5 GB of parameters): on the heap, and only this one.
-    auto model = std::make_unique<convis::Model<Net>>();
+    auto model = std::make_unique<convis::Model<Net, Policy>>();
     convis::load_weights(*model, o.weights);
     model->eval();
     const auto logits = model->forward(x);
@@ -96,6 +96,7 @@ command add_forward(CLI::App& parent) {
                                                  "and the class probabilities to a safetensors file");
     auto o = std::make_shared<forward_options>();
     add_model_options(app, o->model);
+    add_device_option(app, o->model);
     app->add_option("--weights", o->weights, "Weights (safetensors, PyTorch state_dict names)")->required();
     app->add_option("--input", o->input, "Input (safetensors with 'input' [N,3,224,224] float32)")->required();
     app->add_option("--out", o->out, "Output safetensors file (written atomically)")->required();
@@ -104,7 +105,7 @@ command add_forward(CLI::App& parent) {
                                    "'prob' is always written");
     return {app, [o, layers] {
                 o->layers_given = layers->count() > 0;
-                with_model(o->model, [&]<class Net>() { run_forward<Net>(*o); });
+                with_model_on_device(o->model, [&]<class Net, class Policy>() { run_forward<Net, Policy>(*o); });
             }};
 }
 

@@ -27,6 +27,7 @@
 
 #include "inputs.hpp"
 #include "models.hpp"
+#include "policies.hpp"
 
 namespace convis_cli {
 namespace {
@@ -59,11 +60,11 @@ std::vector<double> parse_values(const std::string& list) {
     return out;
 }
 
-template <class Net>
+template <class Net, class Policy>
 void run_invariance(const invariance_cli_options& o) {
     using In = typename Net::input_shape;
     namespace fs = std::filesystem;
-    auto model = std::make_unique<convis::Model<Net>>();
+    auto model = std::make_unique<convis::Model<Net, Policy>>();
     const auto extras = convis::load_weights(*model, o.weights);
     const auto in = load_inputs<In>(o.input, o.index, extras, o.weights);
     const int classes = int(Net::output_shape::size);
@@ -171,6 +172,7 @@ command add_invariance(CLI::App& parent) {
                                                     "probability as pictures are translated, scaled or rotated");
     auto o = std::make_shared<invariance_cli_options>();
     add_model_options(app, o->model);
+    add_device_option(app, o->model);
     app->add_option("--weights", o->weights, "Weights (safetensors)")->required();
     add_input_options(app, o->input, o->index, &o->label, &o->labels);
     app->add_option("--transform", o->transform, "translate (vertical, content moves down), scale (about the centre) "
@@ -184,7 +186,7 @@ command add_invariance(CLI::App& parent) {
     app->add_option("--fill", o->fill, "Value of vacated pixels in input space (0: the mean picture)")->capture_default_str();
     app->add_option("--batch", o->batch, "Transformed copies per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
     app->add_option("--out", o->out, "Output: a .safetensors file, or a folder for the plots, CSV and pictures")->required();
-    return {app, [o] { with_model(o->model, [&]<class Net>() { run_invariance<Net>(*o); }); }};
+    return {app, [o] { with_model_on_device(o->model, [&]<class Net, class Policy>() { run_invariance<Net, Policy>(*o); }); }};
 }
 
 }  // namespace convis_cli

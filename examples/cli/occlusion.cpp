@@ -24,6 +24,7 @@
 
 #include "inputs.hpp"
 #include "models.hpp"
+#include "policies.hpp"
 
 namespace convis_cli {
 namespace {
@@ -39,12 +40,12 @@ struct occlusion_cli_options {
 /// The enlargement that shows a small input at about 224 pixels.
 int display_factor(int height) { return std::max(1, (224 + height - 1) / height); }
 
-template <class Net>
+template <class Net, class Policy>
 void run_occlusion(const occlusion_cli_options& o) {
     using In = typename Net::input_shape;
     namespace fs = std::filesystem;
     const bool to_file = ends_with(o.out, ".safetensors");
-    auto model = std::make_unique<convis::Model<Net>>();
+    auto model = std::make_unique<convis::Model<Net, Policy>>();
     const auto extras = convis::load_weights(*model, o.weights);
     const auto in = load_inputs<In>(o.input, o.index, extras, o.weights);
     if (in.x.batch() != 1)
@@ -125,6 +126,7 @@ command add_occlusion(CLI::App& parent) {
                                                    "map the strongest feature map's activity and the classifier's output");
     auto o = std::make_shared<occlusion_cli_options>();
     add_model_options(app, o->model);
+    add_device_option(app, o->model);
     app->add_option("--weights", o->weights, "Weights (safetensors)")->required();
     add_input_options(app, o->input, o->index, &o->label, &o->labels);
     app->add_option("--size", o->size, "Side of the square in input pixels")->required()->check(CLI::PositiveNumber);
@@ -134,7 +136,7 @@ command add_occlusion(CLI::App& parent) {
     app->add_option("--batch", o->batch, "Occluded copies per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
     add_mode_option(app, o->mode);
     app->add_option("--out", o->out, "Output: a .safetensors file, or a folder for the pictures")->required();
-    return {app, [o] { with_model(o->model, [&]<class Net>() { run_occlusion<Net>(*o); }); }};
+    return {app, [o] { with_model_on_device(o->model, [&]<class Net, class Policy>() { run_occlusion<Net, Policy>(*o); }); }};
 }
 
 }  // namespace convis_cli

@@ -13,12 +13,12 @@
 #include <string>
 #include <vector>
 
-#include <convis/convis.hpp>
 #include <convis/io/grid.hpp>
 #include <convis/io/image.hpp>
 
 #include "inputs.hpp"
 #include "models.hpp"
+#include "policies.hpp"
 
 namespace convis_cli {
 namespace {
@@ -31,7 +31,7 @@ struct project_options {
     bool strongest = false;
 };
 
-template <class Net>
+template <class Net, class Policy>
 void run_project(const project_options& o) {
     using In = typename Net::input_shape;
     const int layer = Net::find(o.layer);
@@ -41,14 +41,14 @@ void run_project(const project_options& o) {
     if (!o.strongest && std::sscanf(o.position.c_str(), "%d,%d", &py, &px) != 2)
         throw convis::error("--position '" + o.position + "': expected y,x");
 
-    auto model = std::make_unique<convis::Model<Net>>();
+    auto model = std::make_unique<convis::Model<Net, Policy>>();
     const auto extras = convis::load_weights(*model, o.weights);
     model->eval();
     const convis::Tensor<In> x = load_inputs<In>(o.input, o.index, extras, o.weights).x;
     model->forward(x);
 
     const convis::rectify_mode mode = convis::parse_rectify_mode(o.mode);
-    convis::Deconvnet<convis::Model<Net>> deconv(*model);
+    convis::Deconvnet<convis::Model<Net, Policy>> deconv(*model);
     convis::Tensor<In> projection(x.batch());
     std::vector<convis::activation_position> where;
     Net::visit(layer, [&](auto i) {
@@ -86,6 +86,7 @@ command add_project(CLI::App& parent) {
                                                  "deconvnet (or guided backpropagation, or the gradient)");
     auto o = std::make_shared<project_options>();
     add_model_options(app, o->model);
+    add_device_option(app, o->model);
     app->add_option("--weights", o->weights, "Weights (safetensors, PyTorch state_dict names)")->required();
     add_input_options(app, o->input, o->index, nullptr, nullptr);
     app->add_option("--layer", o->layer, "Layer name, e.g. pool5")->required();
@@ -99,7 +100,7 @@ command add_project(CLI::App& parent) {
     app->parse_complete_callback([strongest, position] {  // during parsing: a usage error (exit 2)
         if (strongest->count() == 0 && position->count() == 0) throw CLI::RequiredError("one of --strongest or --position");
     });
-    return {app, [o] { with_model(o->model, [&]<class Net>() { run_project<Net>(*o); }); }};
+    return {app, [o] { with_model_on_device(o->model, [&]<class Net, class Policy>() { run_project<Net, Policy>(*o); }); }};
 }
 
 }  // namespace convis_cli

@@ -22,10 +22,10 @@
 #include <nlohmann/json.hpp>
 
 #include <convis/analysis/top_images.hpp>
-#include <convis/convis.hpp>
 #include <convis/io/text_file.hpp>
 
 #include "models.hpp"
+#include "policies.hpp"
 
 namespace convis_cli {
 namespace {
@@ -37,7 +37,7 @@ struct top9_options {
     std::uint64_t seed = 1;
 };
 
-template <class Net>
+template <class Net, class Policy>
 void run_top9(const top9_options& o) {
     using In = typename Net::input_shape;
     const int layer = Net::find(o.layer);
@@ -46,7 +46,7 @@ void run_top9(const top9_options& o) {
     if (!o.channels.empty()) channels = parse_int_list(o.channels, "--channels", 0, "non-negative integers separated by commas");
     else if (o.random > 0) channels = convis::random_channels(layer_channels, o.random, o.seed);
 
-    auto model = std::make_unique<convis::Model<Net>>();
+    auto model = std::make_unique<convis::Model<Net, Policy>>();
     const auto extras = convis::load_weights(*model, o.weights);
     const auto pre = convis::preprocess::from(extras, o.weights, In::channels, In::height, In::width);
     const convis::picture_set pictures = o.idx.empty() ? convis::picture_set::from(convis::list_image_folder(o.images))
@@ -99,6 +99,7 @@ command add_top9(CLI::App& parent) {
                                               "projected by the deconvnet, beside their image patches");
     auto o = std::make_shared<top9_options>();
     add_model_options(app, o->model);
+    add_device_option(app, o->model);
     app->add_option("--weights", o->weights, "Weights (safetensors)")->required();
     auto* images = app->add_option("--images", o->images, "A folder of pictures (PNG, JPEG; searched recursively)");
     auto* idx = app->add_option("--idx", o->idx, "An IDX image file, raw or gzip-compressed (e.g. Fashion-MNIST)");
@@ -117,7 +118,7 @@ command add_top9(CLI::App& parent) {
     app->parse_complete_callback([images, idx] {
         if (images->count() == 0 && idx->count() == 0) throw CLI::RequiredError("one of --images or --idx");
     });
-    return {app, [o] { with_model(o->model, [&]<class Net>() { run_top9<Net>(*o); }); }};
+    return {app, [o] { with_model_on_device(o->model, [&]<class Net, class Policy>() { run_top9<Net, Policy>(*o); }); }};
 }
 
 }  // namespace convis_cli

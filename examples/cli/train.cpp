@@ -15,11 +15,11 @@
 #include <string>
 #include <vector>
 
-#include <convis/convis.hpp>
 #include <convis/data/pictures.hpp>
 #include <convis/train/trainer.hpp>
 
 #include "models.hpp"
+#include "policies.hpp"
 
 namespace convis_cli {
 namespace {
@@ -43,7 +43,7 @@ convis::image_set first_of(convis::image_set s, std::int64_t limit) {
     return s;
 }
 
-template <class Net>
+template <class Net, class Policy>
 void run_train(const train_cli_options& o) {
     using In = typename Net::input_shape;
     convis::image_set train, test;
@@ -72,7 +72,7 @@ void run_train(const train_cli_options& o) {
     train = first_of(std::move(train), o.limit);
     test = first_of(std::move(test), o.limit > 0 ? std::max<std::int64_t>(o.limit / 6, 1) : 0);
 
-    auto model = std::make_unique<convis::Model<Net>>();
+    auto model = std::make_unique<convis::Model<Net, Policy>>();
     if (o.init == "paper") convis::init_paper(*model, o.seed);
     else convis::init_kaiming(*model, o.seed);
 
@@ -116,6 +116,7 @@ command add_train(CLI::App& parent) {
                                                "filter renormalisation), with checkpoints and snapshots");
     auto o = std::make_shared<train_cli_options>();
     add_model_options(app, o->model);
+    add_device_option(app, o->model);
     app->add_option("--data", o->data, "fashion-mnist, or a folder with train/<class>/ and test/<class>/")
         ->capture_default_str();
     app->add_option("--epochs", o->epochs, "Epochs")->check(CLI::Range(1, 100000))->capture_default_str();
@@ -153,7 +154,7 @@ command add_train(CLI::App& parent) {
     app->add_flag("--resume", o->resume, "Continue from OUT/checkpoint.safetensors");
     app->add_flag("--quiet", o->quiet, "No progress on stderr");
     app->add_option("--out", o->out, "Output folder")->required();
-    return {app, [o] { with_model(o->model, [&]<class Net>() { run_train<Net>(*o); }); }};
+    return {app, [o] { with_model_on_device(o->model, [&]<class Net, class Policy>() { run_train<Net, Policy>(*o); }); }};
 }
 
 }  // namespace convis_cli

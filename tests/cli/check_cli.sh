@@ -11,6 +11,7 @@ if [[ $# -ne 2 ]]; then
     exit 2
 fi
 convis=$(realpath -- "$1")
+here=$(cd "$(dirname "$0")" && pwd)
 scratch=$2
 if [[ ! -x $convis ]]; then
     echo "FAIL: $convis is not an executable" >&2
@@ -265,16 +266,7 @@ expect_fail 2 "top9: k out of range" '--k' -- top9 --model zfnet28 --classes 10 
 
 # train, forward and evolution on a small Fashion-MNIST look-alike (random pixels, labels 0..9)
 # made here and found through CONVIS_FASHION_MNIST, so this needs no data package.
-be32() { printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($1 >> 24 & 255)) $(($1 >> 16 & 255)) $(($1 >> 8 & 255)) $(($1 & 255)); }
-make_idx() {  # make_idx <file> <count> <images|labels>
-    if [[ $3 == images ]]; then
-        { printf '\x00\x00\x08\x03'; printf "$(be32 "$2")"; printf "$(be32 28)$(be32 28)"; head -c $(($2 * 784)) /dev/urandom; } |
-            gzip >"$1"
-    else
-        { printf '\x00\x00\x08\x01'; printf "$(be32 "$2")"; for ((i = 0; i < $2; i++)); do printf "\\x0$((i % 10))"; done; } |
-            gzip >"$1"
-    fi
-}
+source "$here/fake_fmnist.sh"
 mkdir -p fmnist
 make_idx fmnist/train-images-idx3-ubyte.gz 96 images
 make_idx fmnist/train-labels-idx1-ubyte.gz 96 labels

@@ -121,18 +121,23 @@ occlusion_result occlusion(M& model, const typename M::value_type* input, int la
     r.probability.resize(std::size_t(positions));
     r.label.resize(std::size_t(positions));
     std::vector<T> probs;
+    // The occluded copies are made where the model runs (on a GPU: no picture crosses the bus).
+    using P = typename M::policy_type;
+    typename P::template buffer<T> picture(In::size), copies;
+    ops<P>::upload(In::size, input, picture.data());
     // Batches of equal size (no short last batch: a small batch costs more per picture).
     const int batches = (positions + o.batch - 1) / o.batch;
     for (int b = 0, first = 0, n = 0; b < batches; ++b, first += n) {
         n = (positions - first) / (batches - b);
-        x.resize(n);
+        copies.resize(std::size_t(n) * In::size);
         for (int s = 0; s < n; ++s) {
-            T* d = x.sample(s);
-            std::copy_n(input, In::size, d);
-            fill_box(d, C, H, W, box{((first + s) / r.cols) * r.stride, ((first + s) % r.cols) * r.stride, r.size, r.size},
-                     T(o.fill));
+            T* d = copies.data() + std::size_t(s) * In::size;
+            ops<P>::copy(In::size, picture.data(), d);
+            ops<P>::fill_box(box_desc{C, H, W, ((first + s) / r.cols) * r.stride, ((first + s) % r.cols) * r.stride,
+                                      r.size, r.size},
+                             T(o.fill), d);
         }
-        model.forward(x);
+        model.forward(TensorView<In, const T>(copies.data(), n));
         const T* a = model.output_data(r.layer);
         probs.resize(std::size_t(n) * classes);
         class_probabilities(model.output_data(Net::size - 1), n, classes, softmaxed, probs.data());

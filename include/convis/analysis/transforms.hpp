@@ -29,6 +29,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "../backend/cpu/ops.hpp"  // fill_box: the one masking loop, shared with the ops
 #include "../core/error.hpp"
 
 namespace convis {
@@ -171,11 +172,7 @@ inline void check_inside(const char* who, const std::string& what, const box& b,
 template <class T>
 void fill_box(T* image, int channels, int height, int width, const box& b, std::type_identity_t<T> fill) {
     box_detail::check_inside("fill_box", "the box", b, height, width);
-    const std::size_t plane = std::size_t(height) * std::size_t(width);
-    for (int c = 0; c < channels; ++c)
-        for (int y = b.y; y < b.y + b.height; ++y)
-            std::fill_n(image + std::size_t(c) * plane + std::size_t(y) * std::size_t(width) + std::size_t(b.x),
-                        b.width, fill);
+    ops<cpu>::fill_box(box_desc{channels, height, width, b.y, b.x, b.height, b.width}, T(fill), image);
 }
 
 }  // namespace convis

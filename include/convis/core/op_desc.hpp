@@ -28,6 +28,13 @@ struct lrn_desc {
 /// backpropagation; the plain gradient, i.e. saliency).
 enum class rectify_mode { deconvnet, guided, gradient };
 
+/// A box in every channel of one channels × height × width picture (the occluder, the masks of
+/// the correspondence analysis). The box lies inside the picture: callers check.
+struct box_desc {
+    int channels, height, width;
+    int y, x, box_height, box_width;
+};
+
 struct linear_desc {
     int batch;
     int in, out;

@@ -135,6 +135,16 @@ struct ops<cpu> {
         }
     }
 
+    /// Writes `value` into box d of every channel of one picture.
+    template <class T>
+    static void fill_box(const box_desc& d, T value, T* image) {
+        const std::size_t plane = std::size_t(d.height) * std::size_t(d.width);
+        for (int c = 0; c < d.channels; ++c)
+            for (int y = d.y; y < d.y + d.box_height; ++y)
+                std::fill_n(image + std::size_t(c) * plane + std::size_t(y) * std::size_t(d.width) + std::size_t(d.x),
+                            d.box_width, value);
+    }
+
     // ---- convolution -----------------------------------------------------------------------
     /// y = conv(x, w) + b. Images with small maps are taken in groups whose columns sit side by
     /// side, so that the GEMM still gets enough columns to run at speed.

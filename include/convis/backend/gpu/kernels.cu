@@ -117,6 +117,17 @@ __global__ void maxpool_backward_kernel(pool2d_desc d, const T* gy, const std::i
     }
 }
 
+template <class T>
+__global__ void fill_box_kernel(box_desc d, T value, T* image) {
+    const std::size_t n = std::size_t(d.channels) * d.box_height * d.box_width;
+    CONVIS_GRID_STRIDE(i, n) {
+        const int c = int(i / (std::size_t(d.box_height) * d.box_width));
+        const int r = int(i % (std::size_t(d.box_height) * d.box_width));
+        const int y = d.y + r / d.box_width, x = d.x + r % d.box_width;
+        image[(std::size_t(c) * d.height + y) * d.width + x] = value;
+    }
+}
+
 /// y[b, o] += bias[o] (Linear's output, row-major [batch, out]).
 template <class T>
 __global__ void add_bias_rows_kernel(int batch, int out, const T* bias, T* y) {
@@ -213,6 +224,11 @@ void maxpool_backward(const pool2d_desc& d, const T* gy, const std::int32_t* swi
     if (n) CONVIS_LAUNCH(maxpool_backward_kernel<T>, n, d, gy, switches, gx);
 }
 template <class T>
+void fill_box(const box_desc& d, T value, T* image) {
+    const std::size_t n = std::size_t(d.channels) * d.box_height * d.box_width;
+    if (n) CONVIS_LAUNCH(fill_box_kernel<T>, n, d, value, image);
+}
+template <class T>
 void add_bias_rows(int batch, int out, const T* bias, T* y) {
     const std::size_t n = std::size_t(batch) * out;
     if (n) CONVIS_LAUNCH(add_bias_rows_kernel<T>, n, batch, out, bias, y);
@@ -245,6 +261,7 @@ void find_non_finite(std::size_t n, const T* x, int* found) {
     template void dropout<T>(std::size_t, double, std::uint64_t, T, const T*, T*, T*);                          \
     template void maxpool_forward<T>(const pool2d_desc&, const T*, T*, std::int32_t*);                          \
     template void maxpool_backward<T>(const pool2d_desc&, const T*, const std::int32_t*, T*);                   \
+    template void fill_box<T>(const box_desc&, T, T*);                                                          \
     template void add_bias_rows<T>(int, int, const T*, T*);                                                     \
     template void bias_gradient_rows<T>(int, int, const T*, T*);                                                \
     template void sgd_update<T>(std::size_t, T*, const T*, T*, double, double, double, bool);                   \

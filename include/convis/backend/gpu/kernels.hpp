@@ -26,6 +26,9 @@ template <class T>
 void maxpool_forward(const pool2d_desc& d, const T* x, T* y, std::int32_t* switches);
 template <class T>
 void maxpool_backward(const pool2d_desc& d, const T* gy, const std::int32_t* switches, T* gx);
+/// Writes `value` into box d of every channel of one picture.
+template <class T>
+void fill_box(const box_desc& d, T value, T* image);
 /// y[b, o] += bias[o] over a row-major [batch, out] matrix.
 template <class T>
 void add_bias_rows(int batch, int out, const T* bias, T* y);

@@ -11,6 +11,8 @@
 // stays exact). Plain float math unless gpu::allow_tf32 is set.
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <string>
@@ -80,6 +82,27 @@ struct conv_plan {
     std::size_t forward_bytes = 0, backward_data_bytes = 0, backward_filter_bytes = 0;
 };
 
+/// CONVIS_GPU_VERBOSE=1 in the environment: each convolution shape's chosen algorithms and cuDNN's
+/// measured times go to stderr (what cudnnFind saw; the fastest overall beside the one taken).
+inline bool verbose() {
+    static const bool on = [] {
+        const char* v = std::getenv("CONVIS_GPU_VERBOSE");
+        return v && *v && std::string(v) != "0";
+    }();
+    return on;
+}
+template <class Perf>
+void report(const char* what, const conv2d_desc& d, const Perf* results, int count, const Perf* chosen) {
+    if (!verbose()) return;
+    std::fprintf(stderr, "convis::gpu: %s n%d %dx%dx%d -> %dx%dx%d k%d s%d p%d: algo %d, %.3f ms, %zu B workspace",
+                 what, d.batch, d.in_c, d.in_h, d.in_w, d.out_c, d.out_h, d.out_w, d.kernel, d.stride, d.pad,
+                 int(chosen->algo), double(chosen->time), chosen->memory);
+    if (count > 0 && results[0].status == CUDNN_STATUS_SUCCESS && &results[0] != chosen)
+        std::fprintf(stderr, " (fastest: algo %d, %.3f ms, %s)", int(results[0].algo), double(results[0].time),
+                     results[0].determinism == CUDNN_DETERMINISTIC ? "deterministic" : "non-deterministic");
+    std::fprintf(stderr, "\n");
+}
+
 inline cudnnMathType_t float_math() { return gpu::allow_tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH; }
 
 /// The first (fastest) result that succeeded, is allowed by the math setting and, when asked,
@@ -145,6 +168,7 @@ struct scratch<gpu, T> {
             CONVIS_GPU_CHECK(cudnnFindConvolutionForwardAlgorithm(ctx().cudnn(), p.x.d, p.w.d, p.conv.d, p.y.d,
                                                                   CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &count, r));
             const auto* best = pick(r, count, false, "the convolution forward");
+            report("forward", d, r, count, best);
             p.forward = best->algo;
             p.forward_bytes = best->memory;
             p.have_forward = true;
@@ -164,6 +188,8 @@ struct scratch<gpu, T> {
                 ctx().cudnn(), p.x.d, p.y.d, p.conv.d, p.w.d, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &nf, rf));
             const auto* bd = pick(rd, nd, true, "the convolution backward (data)");
             const auto* bf = pick(rf, nf, true, "the convolution backward (filter)");
+            report("backward data", d, rd, nd, bd);
+            report("backward filter", d, rf, nf, bf);
             p.backward_data = bd->algo;
             p.backward_data_bytes = bd->memory;
             p.backward_filter = bf->algo;
@@ -219,6 +245,12 @@ struct ops<gpu> {
     static void dropout_forward(std::size_t n, double p, std::uint64_t seed, std::uint64_t call, const T* x, T* y,
                                 T* mask) {
         gpu_detail::dropout(n, p, counter_random::stream(seed, call), T(1.0 / (1.0 - p)), x, y, mask);
+    }
+
+    /// Writes `value` into box d of every channel of one picture.
+    template <class T>
+    static void fill_box(const box_desc& d, T value, T* image) {
+        gpu_detail::fill_box(d, value, image);
     }
 
     // ---- convolution -----------------------------------------------------------------------
