@@ -86,6 +86,20 @@ TEST_CASE("no device: a GPU model reports it when it is made") {
     }
 }
 
+TEST_CASE("out of device memory: the error names the size asked for") {
+    try {
+        device_buffer<float> huge(std::size_t(1) << 45);  // 128 TiB
+        FAIL("a 128 TiB buffer was allocated");
+    } catch (const convis::error& e) {
+        const std::string what = e.what();
+        INFO(what);
+        CHECK(what.find("cudaMalloc of 140737488355328 bytes") != std::string::npos);
+        CHECK(what.find("MiB free") != std::string::npos);
+    }
+    device_buffer<float> fine(1000);  // the device is still usable afterwards
+    CHECK(fine.size() == 1000);
+}
+
 TEST_CASE("element-wise ops: relu, rectify, multiply, dropout") {
     const std::size_t n = 100003;  // not a multiple of a block
     const auto x = random_values(n), y = random_values(n), g = random_values(n);

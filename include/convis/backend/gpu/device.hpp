@@ -31,6 +31,11 @@ struct gpu {
     /// default: plain float agrees with the CPU policy to 1e-4. Read when an op's algorithm is
     /// chosen, so set it before the first pass.
     static inline bool allow_tf32 = false;
+    /// Training's backward passes use deterministic cuDNN algorithms only, so a run repeats bit for
+    /// bit. A backward without parameter gradients (the deconvnet, saliency) takes the fastest
+    /// algorithm, which may sum in a different order from run to run (last-bit differences) and is
+    /// up to 6× faster at batch 1; set this to make those deterministic too.
+    static inline bool deterministic_projection = false;
 };
 
 namespace gpu_detail {

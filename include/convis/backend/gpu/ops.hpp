@@ -6,9 +6,10 @@
 // upload's source and download's destination.
 //
 // Convolution algorithms are chosen once per layer shape (cudnnFind: measured, fastest first) and
-// cached in the model's scratch with the workspace they need. Backward algorithms are taken only
-// among the deterministic ones, so a training step gives the same result on every run (resume
-// stays exact). Plain float math unless gpu::allow_tf32 is set.
+// cached in the model's scratch with the workspace they need. Training's backward algorithms are
+// taken only among the deterministic ones, so a training step gives the same result on every run
+// (resume stays exact); a projection (backward data without parameter gradients) takes the fastest
+// unless gpu::deterministic_projection is set. Plain float math unless gpu::allow_tf32 is set.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -77,9 +78,9 @@ struct conv_plan {
     convolution_desc conv;
     bool have_forward = false, have_backward = false;
     cudnnConvolutionFwdAlgo_t forward{};
-    cudnnConvolutionBwdDataAlgo_t backward_data{};
+    cudnnConvolutionBwdDataAlgo_t backward_data{}, projection{};  // deterministic; fastest
     cudnnConvolutionBwdFilterAlgo_t backward_filter{};
-    std::size_t forward_bytes = 0, backward_data_bytes = 0, backward_filter_bytes = 0;
+    std::size_t forward_bytes = 0, backward_data_bytes = 0, backward_filter_bytes = 0, projection_bytes = 0;
 };
 
 /// CONVIS_GPU_VERBOSE=1 in the environment: each convolution shape's chosen algorithms and cuDNN's
@@ -190,8 +191,12 @@ struct scratch<gpu, T> {
             const auto* bf = pick(rf, nf, true, "the convolution backward (filter)");
             report("backward data", d, rd, nd, bd);
             report("backward filter", d, rf, nf, bf);
+            const auto* fastest = pick(rd, nd, gpu::deterministic_projection, "the convolution backward (data)");
+            report("projection", d, rd, nd, fastest);
             p.backward_data = bd->algo;
             p.backward_data_bytes = bd->memory;
+            p.projection = fastest->algo;
+            p.projection_bytes = fastest->memory;
             p.backward_filter = bf->algo;
             p.backward_filter_bytes = bf->memory;
             p.have_backward = true;
@@ -278,9 +283,12 @@ struct ops<gpu> {
             CONVIS_GPU_CHECK(cudnnConvolutionBackwardBias(ctx().cudnn(), &one, p.y.d, gy, &one, p.bias.d, gb));
         }
         if (gx) {
-            void* ws = work.workspace_of(p.backward_data_bytes);
-            CONVIS_GPU_CHECK(cudnnConvolutionBackwardData(ctx().cudnn(), &one, p.w.d, w, p.y.d, gy, p.conv.d,
-                                                          p.backward_data, ws, p.backward_data_bytes, &zero, p.x.d, gx));
+            // Without parameter gradients this is a projection, not training: the fastest algorithm.
+            const auto algo = gw ? p.backward_data : p.projection;
+            const std::size_t bytes = gw ? p.backward_data_bytes : p.projection_bytes;
+            void* ws = work.workspace_of(bytes);
+            CONVIS_GPU_CHECK(cudnnConvolutionBackwardData(ctx().cudnn(), &one, p.w.d, w, p.y.d, gy, p.conv.d, algo, ws,
+                                                          bytes, &zero, p.x.d, gx));
         }
     }
 
