@@ -5,7 +5,11 @@
 # policy or the machine no device.
 #
 # usage: check_cli_gpu.sh <path to convis> <scratch directory>
+# CONVIS_GPU_CHECK_DEVICE=cpu runs the "GPU" side on the CPU: the script's own dry run, where no
+# GPU is.
 set -euo pipefail
+gpu=${CONVIS_GPU_CHECK_DEVICE:-gpu}
+device_of() { if [[ $1 == gpu ]]; then echo "$gpu"; else echo cpu; fi; }  # the side's --device
 convis=$(realpath -- "$1")
 here=$(cd "$(dirname "$0")" && pwd)
 scratch=$2
@@ -24,7 +28,8 @@ compare() {  # compare <what> <tol> <a> <b> [--only names]
 
 "$convis" init --model zfnet28 --classes 10 --seed 4 --scheme kaiming --out w.safetensors >/dev/null
 "$convis" make-input --out x.safetensors --batch 6 --seed 5 --size 28 --channels 1 >/dev/null
-if ! "$convis" forward --device gpu --model zfnet28 --classes 10 --weights w.safetensors --input x.safetensors \
+"$convis" make-input --out x1.safetensors --batch 1 --seed 6 --size 28 --channels 1 >/dev/null
+if ! "$convis" forward --device $gpu --model zfnet28 --classes 10 --weights w.safetensors --input x.safetensors \
         --layers relu5,fc8 --out y_gpu.safetensors >out.txt 2>err.txt; then
     if grep -q "no CUDA device\|without the GPU policy" err.txt; then
         echo "skipped: $(cat err.txt)"
@@ -38,22 +43,22 @@ fi
 compare "forward" 1e-4 y_gpu.safetensors y_cpu.safetensors
 
 for mode in deconvnet guided gradient; do
-    for d in cpu gpu; do
-        "$convis" project --device $d --model zfnet28 --classes 10 --weights w.safetensors --input x.safetensors \
-            --layer pool5 --channel 3 --strongest --mode $mode --out p_$d.safetensors >/dev/null
+    for side in cpu gpu; do
+        "$convis" project --device $(device_of $side) --model zfnet28 --classes 10 --weights w.safetensors --input x.safetensors \
+            --layer pool5 --channel 3 --strongest --mode $mode --out p_$side.safetensors >/dev/null
     done
     compare "project ($mode)" 1e-4 p_gpu.safetensors p_cpu.safetensors
 done
 
-for d in cpu gpu; do
-    "$convis" occlusion --device $d --model zfnet28 --classes 10 --weights w.safetensors --input x.safetensors \
-        --index 2 --label 4 --size 6 --stride 3 --out occ_$d.safetensors >/dev/null
+for side in cpu gpu; do
+    "$convis" occlusion --device $(device_of $side) --model zfnet28 --classes 10 --weights w.safetensors --input x1.safetensors \
+        --label 4 --size 6 --stride 3 --out occ_$side.safetensors >/dev/null
 done
 compare "occlusion" 1e-4 occ_gpu.safetensors occ_cpu.safetensors --only activation,probability
 
-for d in cpu gpu; do
-    "$convis" invariance --device $d --model zfnet28 --classes 10 --weights w.safetensors --input x.safetensors \
-        --index 0,1 --label 2 --transform rotate --out inv_$d.safetensors >/dev/null
+for side in cpu gpu; do
+    "$convis" invariance --device $(device_of $side) --model zfnet28 --classes 10 --weights w.safetensors --input x.safetensors \
+        --label 2 --transform rotate --out inv_$side.safetensors >/dev/null
 done
 compare "invariance (rotate)" 1e-4 inv_gpu.safetensors inv_cpu.safetensors
 
@@ -64,14 +69,14 @@ make_idx fmnist/train-labels-idx1-ubyte.gz 96 labels
 make_idx fmnist/t10k-images-idx3-ubyte.gz 40 images
 make_idx fmnist/t10k-labels-idx1-ubyte.gz 40 labels
 export CONVIS_FASHION_MNIST=$PWD/fmnist
-for d in cpu gpu; do
-    "$convis" train --device $d --model zfnet28 --classes 10 --data fashion-mnist --epochs 2 --batch 16 --quiet \
-        --out trained_$d >/dev/null
+for side in cpu gpu; do
+    "$convis" train --device $(device_of $side) --model zfnet28 --classes 10 --data fashion-mnist --epochs 2 --batch 16 --quiet \
+        --out trained_$side >/dev/null
 done
 compare "train, 12 steps" 1e-3 trained_gpu/model.safetensors trained_cpu/model.safetensors
-"$convis" train --device gpu --model zfnet28 --classes 10 --data fashion-mnist --epochs 3 --batch 16 --quiet \
+"$convis" train --device $gpu --model zfnet28 --classes 10 --data fashion-mnist --epochs 3 --batch 16 --quiet \
     --resume --out trained_gpu >/dev/null
-grep -q '"epoch": 3' trained_gpu/metrics.json && echo "ok: train --device gpu --resume continues to epoch 3" ||
-    { echo "FAIL: train --device gpu --resume" >&2; failures=$((failures + 1)); }
+grep -q '"epoch": 3' trained_gpu/metrics.json && echo "ok: train --device $gpu --resume continues to epoch 3" ||
+    { echo "FAIL: train --device $gpu --resume" >&2; failures=$((failures + 1)); }
 
 [[ $failures -eq 0 ]] && echo "all GPU CLI checks passed" || { echo "$failures GPU CLI check(s) failed" >&2; exit 1; }
