@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <random>
 #include <span>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include <convis/analysis/occlusion.hpp>
+#include <convis/train/trainer.hpp>
 #include <convis/gpu.hpp>
 
 using namespace convis;
@@ -374,6 +376,54 @@ TEST_CASE("training steps with dropout on the GPU follow the CPU's") {
         check_close(std::vector<float>(lg[i].values.begin(), lg[i].values.end()),
                     std::vector<float>(lc[i].values.begin(), lc[i].values.end()), "after 3 steps: " + lc[i].name);
     check_close(og.momentum_to_host(), oc.momentum_to_host(), "momentum after 3 steps");
+}
+
+TEST_CASE("the trainer runs unchanged on the GPU: two epochs, evaluation at a larger batch, resume") {
+    using Small = ZFNet28<>;
+    // Random 28×28 pictures, labels 0..9 in turn; evaluation at batch 500 grows every buffer after
+    // the training batches of 16.
+    auto pictures = [](int count, unsigned seed) {
+        image_set s;
+        s.count = count;
+        s.height = s.width = 28;
+        std::mt19937 r(seed);
+        s.pixels.resize(std::size_t(count) * 784);
+        for (auto& p : s.pixels) p = std::uint8_t(r() % 256);
+        for (int i = 0; i < count; ++i) s.labels.push_back(i % 10);
+        return s;
+    };
+    const image_set train_set = pictures(96, 1), test_set = pictures(40, 2);
+    const std::string root = "test_gpu_trainer";
+    std::filesystem::remove_all(root);
+    train_options o;
+    o.epochs = 2;
+    o.batch = 16;
+    o.progress = false;
+    Model<Small, cpu> c;
+    Model<Small, gpu> g;
+    init_kaiming(c, 7);
+    init_kaiming(g, 7);
+    o.out = root + "/cpu";
+    const auto rc = train(c, train_set, test_set, o);
+    o.out = root + "/gpu";
+    const auto rg = train(g, train_set, test_set, o);
+    REQUIRE(rg.size() == 2);
+    for (std::size_t e = 0; e < 2; ++e) {
+        CHECK(std::abs(rg[e].train_loss - rc[e].train_loss) <= 1e-4 * std::abs(rc[e].train_loss));
+        CHECK(std::abs(rg[e].test_loss - rc[e].test_loss) <= 1e-4 * std::abs(rc[e].test_loss));
+    }
+    const auto lc = c.parameter_list(), lg = g.parameter_list();
+    for (std::size_t i = 0; i < lc.size(); ++i)
+        check_close(std::vector<float>(lg[i].values.begin(), lg[i].values.end()),
+                    std::vector<float>(lc[i].values.begin(), lc[i].values.end()), "trainer, 12 steps: " + lc[i].name,
+                    1e-3);
+    // Resuming on the GPU from its own checkpoint continues to epoch 3.
+    o.epochs = 3;
+    o.resume = true;
+    Model<Small, gpu> again;
+    const auto more = train(again, train_set, test_set, o);
+    CHECK(more.size() == 3);
+    std::filesystem::remove_all(root);
 }
 
 TEST_CASE("an analysis runs unchanged on the GPU: occlusion of a ZFNet28 picture") {
