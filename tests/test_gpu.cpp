@@ -249,7 +249,7 @@ TEST_CASE("Linear through cuBLAS and softmax through cuDNN match the CPU") {
     check_close(on_host(dgp), gp, "softmax backward");
 }
 
-TEST_CASE("the optimiser's kernels: update, renormalisation, non-finite detection") {
+TEST_CASE("the optimiser's kernels: update and renormalisation") {
     const std::size_t n = 4 * 75;
     auto p = random_values(n), g = random_values(n), buf = random_values(n);
     auto dp = on_device(p), dg = on_device(g), dbuf = on_device(buf);
@@ -269,10 +269,6 @@ TEST_CASE("the optimiser's kernels: update, renormalisation, non-finite detectio
     CHECK(scaled_gpu == scaled_cpu);
     check_close(on_host(dw), w, "renormalised filters", 1e-6);
 
-    CHECK(sgd_kernels<gpu>::all_finite(n, dw.data()));
-    w[123] = NAN;
-    dw = on_device(w);
-    CHECK_FALSE(sgd_kernels<gpu>::all_finite(n, dw.data()));
 }
 
 namespace {

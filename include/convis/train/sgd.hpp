@@ -46,7 +46,7 @@ struct filter_renorm {
 };
 
 /// The arithmetic of the optimiser on contiguous arrays, as CPU loops. A policy whose buffers
-/// are device memory specialises this struct with the same six functions.
+/// are device memory specialises this struct with the same five functions.
 template <class Policy>
 struct sgd_kernels {
     /// One SGD update of n parameters (see sgd_options); `first` starts the momentum buffer.
@@ -78,13 +78,6 @@ struct sgd_kernels {
         }
         return scaled;
     }
-    /// True when none of the n values is NaN or ±Inf.
-    template <class T>
-    static bool all_finite(std::size_t n, const T* x) {
-        for (std::size_t i = 0; i < n; ++i)
-            if (!std::isfinite(double(x[i]))) return false;
-        return true;
-    }
     template <class T>
     static void zero(std::size_t n, T* x) {
         for (std::size_t i = 0; i < n; ++i) x[i] = T(0);
@@ -107,12 +100,17 @@ struct sgd_kernels {
 /// the model has a gradient buffer.
 template <class M>
 std::optional<std::string> first_non_finite(M& model) {
-    using K = sgd_kernels<typename M::policy_type>;
+    // parameter_list() is host memory on every policy (a device model copies itself out once).
+    auto finite = [](auto values) {
+        for (const auto v : values)
+            if (!std::isfinite(double(v))) return false;
+        return true;
+    };
     const auto list = model.parameter_list();
     for (const auto& p : list)
-        if (!K::all_finite(p.values.size(), p.values.data())) return p.name + " (parameters)";
+        if (!finite(p.values)) return p.name + " (parameters)";
     for (const auto& p : list)
-        if (!p.gradient.empty() && !K::all_finite(p.gradient.size(), p.gradient.data())) return p.name + " (gradients)";
+        if (!p.gradient.empty() && !finite(p.gradient)) return p.name + " (gradients)";
     return std::nullopt;
 }
 

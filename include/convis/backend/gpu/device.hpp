@@ -154,10 +154,8 @@ private:
     void release() {
         if (data_) {
             // Work queued on the (non-blocking) stream may still read this memory — a growing
-            // buffer's own copy, a cuDNN call's workspace — and cudaFree does not wait for such a
-            // stream: wait for the device first. Frees are rare (buffers only grow), so this is
-            // cheap. (Seen on an H200: training's first evaluation at a larger batch faulted with
-            // cudaErrorIllegalAddress without it.)
+            // buffer's own copy, a cuDNN call's workspace. Wait for the device first rather than
+            // rely on cudaFree's implicit synchronisation; frees are rare (buffers only grow).
             cudaDeviceSynchronize();
             cudaFree(data_);
         }

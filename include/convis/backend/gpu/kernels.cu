@@ -174,13 +174,6 @@ __global__ void renormalise_kernel(std::size_t size, T* w, double radius, unsign
     if (threadIdx.x == 0) atomicAdd(scaled, 1ull);
 }
 
-template <class T>
-__global__ void non_finite_kernel(std::size_t n, const T* x, int* found) {
-    CONVIS_GRID_STRIDE(i, n) {
-        if (!isfinite(double(x[i]))) *found = 1;
-    }
-}
-
 }  // namespace
 
 #define CONVIS_LAUNCH(kernel, n, ...)                                                                 \
@@ -247,11 +240,6 @@ void renormalise(std::int64_t filters, std::size_t size, T* w, double radius, un
     renormalise_kernel<T><<<unsigned(filters), threads_per_block, 0, ctx().stream()>>>(size, w, radius, scaled);
     check_launch("renormalise_kernel");
 }
-template <class T>
-void find_non_finite(std::size_t n, const T* x, int* found) {
-    if (n) CONVIS_LAUNCH(non_finite_kernel<T>, n, n, x, found);
-}
-
 #define CONVIS_INSTANTIATE(T)                                                                                   \
     template void fill<T>(std::size_t, T, T*);                                                                  \
     template void relu_forward<T>(std::size_t, const T*, T*);                                                   \
@@ -265,11 +253,9 @@ void find_non_finite(std::size_t n, const T* x, int* found) {
     template void add_bias_rows<T>(int, int, const T*, T*);                                                     \
     template void bias_gradient_rows<T>(int, int, const T*, T*);                                                \
     template void sgd_update<T>(std::size_t, T*, const T*, T*, double, double, double, bool);                   \
-    template void renormalise<T>(std::int64_t, std::size_t, T*, double, unsigned long long*);                   \
-    template void find_non_finite<T>(std::size_t, const T*, int*);
+    template void renormalise<T>(std::int64_t, std::size_t, T*, double, unsigned long long*);
 CONVIS_INSTANTIATE(float)
 CONVIS_INSTANTIATE(double)
-template void fill<int>(std::size_t, int, int*);
 template void fill<unsigned long long>(std::size_t, unsigned long long, unsigned long long*);
 template void fill<unsigned char>(std::size_t, unsigned char, unsigned char*);
 

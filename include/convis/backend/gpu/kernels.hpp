@@ -41,8 +41,5 @@ void sgd_update(std::size_t n, T* p, const T* g, T* buf, double lr, double momen
 /// number rescaled to *scaled (device memory).
 template <class T>
 void renormalise(std::int64_t filters, std::size_t size, T* w, double radius, unsigned long long* scaled);
-/// Sets *found (device memory) to 1 if any of the n values is NaN or ±Inf.
-template <class T>
-void find_non_finite(std::size_t n, const T* x, int* found);
 
 }  // namespace convis::gpu_detail

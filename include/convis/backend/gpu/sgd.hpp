@@ -30,17 +30,6 @@ struct sgd_kernels<gpu> {
         return std::int64_t(scaled);
     }
     template <class T>
-    static bool all_finite(std::size_t n, const T* x) {
-        using namespace gpu_detail;
-        if (!n) return true;
-        flag().resize(1);
-        fill(1, 0, flag().data());
-        find_non_finite(n, x, flag().data());
-        int found = 0;
-        ops<gpu>::download(1, flag().data(), &found);
-        return found == 0;
-    }
-    template <class T>
     static void zero(std::size_t n, T* x) {
         gpu_detail::fill(n, T(0), x);
     }
@@ -53,10 +42,6 @@ private:
     static device_buffer<unsigned long long>& counter() {
         static device_buffer<unsigned long long> c;
         return c;
-    }
-    static device_buffer<int>& flag() {
-        static device_buffer<int> f;
-        return f;
     }
 };
 
