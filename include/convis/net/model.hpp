@@ -199,7 +199,8 @@ public:
     const T* trace_buffer(int k) const { return acts_[std::size_t(k)].data(); }
     int batch() const { return batch_; }
 
-    /// The layer states (pool switches, dropout masks, LRN denominators) of the last forward.
+    /// The layer states (pool switches, dropout masks, LRN denominators) of the last forward, in
+    /// the policy's memory.
     template <int I>
     const auto& state() const { return std::get<I>(states_); }
     template <int I>
