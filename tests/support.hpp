@@ -45,8 +45,10 @@ double relative_error(std::span<const A> got, std::span<const B> want) {
     REQUIRE(got.size() == want.size());
     double diff = 0, scale = 0;
     for (std::size_t i = 0; i < got.size(); ++i) {
-        diff = std::max(diff, std::abs(double(got[i]) - double(want[i])));
-        scale = std::max(scale, std::abs(double(want[i])));
+        const double g = double(got[i]), w = double(want[i]);
+        if (std::isnan(g) != std::isnan(w)) return INFINITY;  // std::max would drop a NaN
+        diff = std::max(diff, std::abs(g - w));
+        scale = std::max(scale, std::abs(w));
     }
     return scale > 0 ? diff / scale : diff;
 }

@@ -20,6 +20,8 @@
 #include <convis/train/trainer.hpp>
 #include <convis/gpu.hpp>
 
+#include "support.hpp"
+
 using namespace convis;
 
 namespace {
@@ -47,18 +49,6 @@ std::vector<T> on_host(const device_buffer<T>& d) {
     ops<gpu>::download(d.size(), d.data(), v.data());
     return v;
 }
-template <class A, class B>
-double relative_error(std::span<const A> got, std::span<const B> want) {
-    REQUIRE(got.size() == want.size());
-    double diff = 0, scale = 0;
-    for (std::size_t i = 0; i < got.size(); ++i) {
-        const double g = double(got[i]), w = double(want[i]);
-        if (std::isnan(g) != std::isnan(w)) return INFINITY;
-        diff = std::max(diff, std::abs(g - w));
-        scale = std::max(scale, std::abs(w));
-    }
-    return scale > 0 ? diff / scale : diff;
-}
 /// The worst relative error seen per check name, printed at the end (bench/RESULTS.md quotes it).
 std::map<std::string, double>& worst() {
     static std::map<std::string, double> w;
@@ -67,7 +57,7 @@ std::map<std::string, double>& worst() {
 template <class T>
 void check_close(const std::vector<T>& gpu_values, const std::vector<T>& cpu_values, const std::string& what,
                  double tol = 1e-4) {
-    const double err = relative_error<T, T>(gpu_values, cpu_values);
+    const double err = test::relative_error<T, T>(gpu_values, cpu_values);
     INFO(what << ": relative error " << err);
     CHECK(err <= tol);
     const std::string key = what.substr(0, what.find(':'));

@@ -267,12 +267,7 @@ expect_fail 2 "top9: k out of range" '--k' -- top9 --model zfnet28 --classes 10 
 # train, forward and evolution on a small Fashion-MNIST look-alike (random pixels, labels 0..9)
 # made here and found through CONVIS_FASHION_MNIST, so this needs no data package.
 source "$here/fake_fmnist.sh"
-mkdir -p fmnist
-make_idx fmnist/train-images-idx3-ubyte.gz 96 images
-make_idx fmnist/train-labels-idx1-ubyte.gz 96 labels
-make_idx fmnist/t10k-images-idx3-ubyte.gz 40 images
-make_idx fmnist/t10k-labels-idx1-ubyte.gz 40 labels
-export CONVIS_FASHION_MNIST=$PWD/fmnist
+make_fake_fmnist fmnist
 run train --model zfnet28 --classes 10 --data fashion-mnist --epochs 2 --batch 16 --snapshots 1,2 --out trained
 if [[ $rc -eq 0 && -s trained/model.safetensors && -s trained/snapshots/epoch-2.safetensors ]] &&
     grep -q '"test_accuracy"' trained/metrics.json && grep -q 'preprocess.mean' trained/model.safetensors &&

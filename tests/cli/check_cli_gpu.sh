@@ -63,12 +63,7 @@ done
 compare "invariance (rotate)" 1e-4 inv_gpu.safetensors inv_cpu.safetensors
 
 source "$here/fake_fmnist.sh"
-mkdir -p fmnist
-make_idx fmnist/train-images-idx3-ubyte.gz 96 images
-make_idx fmnist/train-labels-idx1-ubyte.gz 96 labels
-make_idx fmnist/t10k-images-idx3-ubyte.gz 40 images
-make_idx fmnist/t10k-labels-idx1-ubyte.gz 40 labels
-export CONVIS_FASHION_MNIST=$PWD/fmnist
+make_fake_fmnist fmnist
 for side in cpu gpu; do
     "$convis" train --device $(device_of $side) --model zfnet28 --classes 10 --data fashion-mnist --epochs 2 --batch 16 --quiet \
         --out trained_$side >/dev/null

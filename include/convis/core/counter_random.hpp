@@ -4,11 +4,7 @@
 // CPU's mask).
 #include <cstdint>
 
-#if defined(__CUDACC__)
-#define CONVIS_HOST_DEVICE __host__ __device__
-#else
-#define CONVIS_HOST_DEVICE
-#endif
+#include "host_device.hpp"
 
 namespace convis::counter_random {
 

@@ -1,6 +1,8 @@
 #pragma once
 // Run-time descriptions of each op's geometry. Layers fill them from their compile-time shapes;
 // backends read them. Plain ints: a backend is free to copy them into device descriptors.
+#include "host_device.hpp"
+
 namespace convis {
 
 struct conv2d_desc {
@@ -27,6 +29,17 @@ struct lrn_desc {
 /// How a projection passes down through a ReLU (Zeiler & Fergus's deconvnet; guided
 /// backpropagation; the plain gradient, i.e. saliency).
 enum class rectify_mode { deconvnet, guided, gradient };
+
+/// The signal g passing down through a ReLU whose forward output was y: deconvnet relu(g); guided
+/// relu(g)·[y > 0]; gradient g·[y > 0]. Every policy's rectify op applies this.
+template <class T>
+CONVIS_HOST_DEVICE inline T rectified(rectify_mode mode, T y, T g) {
+    switch (mode) {
+        case rectify_mode::deconvnet: return g > T(0) ? g : T(0);
+        case rectify_mode::guided: return (g > T(0) && y > T(0)) ? g : T(0);
+        default: return y > T(0) ? g : T(0);
+    }
+}
 
 /// A box in every channel of one channels × height × width picture (the occluder, the masks of
 /// the correspondence analysis). The box lies inside the picture: callers check.

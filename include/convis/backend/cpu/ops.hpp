@@ -98,19 +98,11 @@ struct ops<cpu> {
             for (std::size_t i = i0; i < i0 + len; ++i) gx[i] = y[i] > T(0) ? gy[i] : T(0);
         });
     }
-    /// The deconvnet's rectification of a signal g passing down through a ReLU whose forward
-    /// output was y: deconvnet relu(g); guided relu(g)·[y > 0]; gradient g·[y > 0].
+    /// The deconvnet's rectification (core/op_desc.hpp's `rectified`), element by element.
     template <class T>
     static void rectify(rectify_mode mode, std::size_t n, const T* y, const T* g, T* out) {
         for_chunks(n, [&](std::size_t i0, std::size_t len) {
-            for (std::size_t i = i0; i < i0 + len; ++i) {
-                const T v = g[i];
-                switch (mode) {
-                    case rectify_mode::deconvnet: out[i] = v > T(0) ? v : T(0); break;
-                    case rectify_mode::guided: out[i] = (v > T(0) && y[i] > T(0)) ? v : T(0); break;
-                    case rectify_mode::gradient: out[i] = y[i] > T(0) ? v : T(0); break;
-                }
-            }
+            for (std::size_t i = i0; i < i0 + len; ++i) out[i] = rectified(mode, y[i], g[i]);
         });
     }
     template <class T>

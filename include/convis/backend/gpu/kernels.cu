@@ -41,14 +41,7 @@ __global__ void relu_backward_kernel(std::size_t n, const T* y, const T* gy, T* 
 }
 template <class T>
 __global__ void rectify_kernel(rectify_mode mode, std::size_t n, const T* y, const T* g, T* out) {
-    CONVIS_GRID_STRIDE(i, n) {
-        const T v = g[i];
-        switch (mode) {
-            case rectify_mode::deconvnet: out[i] = v > T(0) ? v : T(0); break;
-            case rectify_mode::guided: out[i] = (v > T(0) && y[i] > T(0)) ? v : T(0); break;
-            case rectify_mode::gradient: out[i] = y[i] > T(0) ? v : T(0); break;
-        }
-    }
+    CONVIS_GRID_STRIDE(i, n) out[i] = rectified(mode, y[i], g[i]);
 }
 template <class T>
 __global__ void multiply_kernel(std::size_t n, const T* a, const T* b, T* out) {
