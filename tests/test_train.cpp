@@ -57,6 +57,18 @@ train_options quick(const std::string& out, int epochs) {
 
 std::vector<float> params(Model<Small>& m) { return {m.parameters().begin(), m.parameters().end()}; }
 
+/// The message of the convis::error that `f` throws; fails the test when it throws nothing.
+template <class F>
+std::string error_of(F f) {
+    try {
+        f();
+    } catch (const convis::error& e) {
+        return e.what();
+    }
+    FAIL("no convis::error thrown");
+    return {};
+}
+
 }  // namespace
 
 TEST_CASE("batches: per-pixel mean, seeded order, crops that shift and flips that mirror") {
@@ -158,6 +170,44 @@ TEST_CASE("a non-finite weight stops training with the layer's name; the last ch
     Model<Small> ok;
     load_weights(ok, ck);
     CHECK(!first_non_finite(ok).has_value());
+}
+
+TEST_CASE("an Inf weight stops training naming the layer whose output it spoiled and the tensor") {
+    scratch_dir d;
+    const image_set train_set = bars(64, 1), test_set = bars(16, 2);
+    Model<Small> m;
+    init_kaiming(m, 3);
+    m.parameters()[2] = std::numeric_limits<float>::infinity();  // conv1.weight
+    const std::string msg = error_of([&] { train(m, train_set, test_set, quick(d.sub("inf"), 1)); });
+    INFO(msg);
+    CHECK(msg.find("epoch 1, step 1: the loss is") != std::string::npos);
+    CHECK(msg.find("first non-finite output: layer 'conv1' (Conv2d), sample 0") != std::string::npos);
+    CHECK(msg.find("first non-finite parameters: conv1.weight (parameters)") != std::string::npos);
+    CHECK(!fs::exists(d.sub("inf/checkpoint.safetensors")));  // nothing was saved from the bad run
+}
+
+TEST_CASE("first_non_finite_output: a NaN or Inf in the batch, or one a layer makes, is found where it enters") {
+    Model<Small> m;
+    init_kaiming(m, 3);
+    Tensor<Small::input_shape> x(3);
+    x.fill(0.25f);
+    m.eval();
+    m.forward(x);
+    CHECK(!first_non_finite_output(m).has_value());
+    for (const float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+        x.sample(1)[17] = bad;
+        m.forward(x);
+        CHECK(first_non_finite_output(m) == "the input batch (sample 1)");
+        std::vector<std::int64_t> labels{0, 1, 0};
+        Tensor<Features<2>> grad;
+        CHECK(!std::isfinite(cross_entropy<2, float>(m.output<Small::size - 1>(), labels, grad)));
+        x.sample(1)[17] = 0.25f;
+    }
+    // A finite batch, a bias that overflows: the first spoiled output is fc's, not the batch.
+    m.parameters()[Small::parameter_offset<5>() + 64 * 2 + 1] = std::numeric_limits<float>::infinity();  // fc.bias[1]
+    m.forward(x);
+    CHECK(first_non_finite_output(m) == "layer 'fc' (Linear), sample 0");
+    CHECK(first_non_finite(m) == "fc.bias (parameters)");
 }
 
 TEST_CASE("evolution: a row per channel, a column per snapshot") {

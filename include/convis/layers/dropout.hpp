@@ -13,7 +13,10 @@ struct Dropout : pointwise_layer {
 
     double p = 0.5;              ///< probability of zeroing an element
     std::uint64_t seed = 0x5eed; ///< the model reseeds each dropout layer from its own seed
-    std::uint64_t calls = 0;     ///< training forwards so far: each draws a fresh mask
+    /// Training forwards so far: each draws a fresh mask. Mutable so that forward is const like
+    /// every layer's: only a training forward advances it, and those run on a model held by one
+    /// thread (Model's threading rule), never through the shared evaluation-mode forward.
+    mutable std::uint64_t calls = 0;
 
     /// The mask of the last training forward, holding 0 or 1/(1-p).
     template <class S, class T, class P>
@@ -23,7 +26,7 @@ struct Dropout : pointwise_layer {
     };
 
     template <class S, class T, class P>
-    void forward(const forward_args<T, P>& a, state<S, T, P>& st) {
+    void forward(const forward_args<T, P>& a, state<S, T, P>& st) const {
         const std::size_t n = std::size_t(a.batch) * S::size;
         st.active = a.training && p > 0;
         if (!st.active) {

@@ -13,8 +13,15 @@
 // the model keeps (valid until the next call of the same accessor or the next pass). Writes
 // through parameter_list() reach a device model with upload_parameters().
 //
-// Threads: a Model is not safe to use from several threads at once (a forward writes its trace);
-// give each thread its own model, or serialise the calls.
+// The trace: the activations and layer states of the last forward live in a Trace (trace.hpp)
+// that the model owns; trace() gives it to readers such as the deconvnet.
+//
+// Threads. model.forward(x, trace) only reads the model: any number of threads may run it at
+// once on one model, each with its own Trace (it always runs in evaluation mode). Everything else
+// writes the model — forward(x) (its own trace), backward, train/eval, seed, parameter_list()
+// on a device policy, an optimiser's step, loading weights — and needs the model to itself: no
+// other call on the same model, from any thread, until it returns. A GPU model is used from one
+// thread at a time (backend/gpu/device.hpp).
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -31,6 +38,7 @@
 #include "../core/policy.hpp"
 #include "../core/tensor.hpp"
 #include "sequential.hpp"
+#include "trace.hpp"
 
 namespace convis {
 
@@ -40,6 +48,7 @@ public:
     using net_type = Net;
     using policy_type = Policy;
     using value_type = T;
+    using trace_type = Trace<Net, Policy, T>;
     using input_shape = typename Net::input_shape;
     using output_shape = typename Net::output_shape;
     static constexpr int depth = Net::size;
@@ -143,29 +152,37 @@ public:
     // ---- passes ----------------------------------------------------------------------------
     /// Runs every layer on a batch; returns the last layer's output (valid until the next call).
     TensorView<output_shape, const T> forward(TensorView<input_shape, const T> x) {
-        if (x.batch() <= 0) throw error("Model::forward: batch size must be positive, got " + std::to_string(x.batch()));
-        prepare(x.batch());
-        ops<Policy>::upload(x.size(), x.data(), acts_[0].data());
-        forward_from<0>();
-        return output<depth - 1>();
+        input_grad_ready_ = false;
+        return record(x, trace_, training_);
+    }
+
+    /// Runs every layer in evaluation mode, recording into `trace` instead of the model's own:
+    /// the model is only read, so threads may share it, each with its own trace. Returns the
+    /// last layer's output (in `trace`, valid until its next forward).
+    TensorView<output_shape, const T> forward(TensorView<input_shape, const T> x, trace_type& trace) const {
+        return record(x, trace, false);
     }
 
     /// Back-propagates `gy` (gradient of the loss w.r.t. the output of the last forward),
     /// accumulating parameter gradients. With input_gradient, input_gradient() holds d loss / d x.
     void backward(TensorView<output_shape, const T> gy, bool input_gradient = false) {
-        if (batch_ == 0) throw error("Model::backward: call forward first");
-        if (gy.batch() != batch_)
+        const int batch = trace_.batch_;
+        if (batch == 0) throw error("Model::backward: call forward first");
+        if (gy.batch() != batch)
             throw error("Model::backward: gradient batch " + std::to_string(gy.batch()) +
-                        " does not match the forward's batch " + std::to_string(batch_));
+                        " does not match the forward's batch " + std::to_string(batch));
         want_input_grad_ = input_gradient;
         ensure_gradients();
+        std::size_t largest = input_shape::size;
+        Net::for_each_index([&](auto i) { largest = std::max(largest, shape_after<decltype(i)::value>::size); });
+        for (auto& g : grad_) g.resize(std::size_t(batch) * largest);
         ops<Policy>::upload(gy.size(), gy.data(), grad_[0].data());
         backward_from<depth - 1>(0);
     }
 
     /// The output of layer I from the last forward, readable on the host.
     template <int I>
-    TensorView<shape_after<I>, const T> output() const { return {host_view(I + 1), batch_}; }
+    TensorView<shape_after<I>, const T> output() const { return trace_.template output<I>(); }
     template <fixed_string Name>
     auto output() const {
         constexpr int i = Net::index_of(Name.view());
@@ -175,57 +192,39 @@ public:
     /// Layer i's output of the last forward, chosen at run time, readable on the host: batch()
     /// samples of Net::layer_table()[i].output each, contiguous. For code that must not be
     /// instantiated per layer (the analyses that take a layer name); output<I>() is the typed view.
-    const T* output_data(int i) const {
-        if (i < 0 || i >= depth)
-            throw error("Model::output_data: layer " + std::to_string(i) + " is outside 0.." + std::to_string(depth - 1));
-        return host_view(i + 1);
-    }
+    const T* output_data(int i) const { return trace_.output_data(i); }
     /// The input of the last forward (the model keeps a copy), readable on the host.
-    TensorView<input_shape, const T> input() const { return {host_view(0), batch_}; }
+    TensorView<input_shape, const T> input() const { return trace_.input(); }
     /// d loss / d input from the last backward(gy, true), readable on the host.
     TensorView<input_shape, const T> input_gradient() const {
         if (!input_grad_ready_) throw error("Model::input_gradient: call backward(gy, true) first");
-        const std::size_t n = std::size_t(batch_) * input_shape::size;
+        const int batch = trace_.batch_;
+        const std::size_t n = std::size_t(batch) * input_shape::size;
         if constexpr (on_host) {
-            return {grad_[input_grad_slot_].data(), batch_};
+            return {grad_[input_grad_slot_].data(), batch};
         } else {
             host_grad_.resize(n);
             ops<Policy>::download(n, grad_[input_grad_slot_].data(), host_grad_.data());
-            return {host_grad_.data(), batch_};
+            return {host_grad_.data(), batch};
         }
     }
+    /// The model's own trace: what forward(x) recorded.
+    const trace_type& trace() const { return trace_; }
     /// The trace in the policy's memory: k = 0 is the input of the last forward, k = i + 1 layer
     /// i's output. For code that runs ops on the policy (the deconvnet); the host views are above.
-    const T* trace_buffer(int k) const { return acts_[std::size_t(k)].data(); }
-    int batch() const { return batch_; }
+    const T* trace_buffer(int k) const { return trace_.buffer(k); }
+    int batch() const { return trace_.batch_; }
 
     /// The layer states (pool switches, dropout masks, LRN denominators) of the last forward, in
     /// the policy's memory.
     template <int I>
-    const auto& state() const { return std::get<I>(states_); }
+    const auto& state() const { return trace_.template state<I>(); }
     template <int I>
-    auto& state() { return std::get<I>(states_); }
-    scratch<Policy, T>& work() { return work_; }
+    auto& state() { return trace_.template state<I>(); }
+    scratch<Policy, T>& work() { return trace_.work_; }
 
 private:
     static constexpr bool on_host = Policy::host_memory;
-
-    /// Trace slot k readable on the host: the buffer itself, or a fresh copy of it.
-    const T* host_view(int k) const {
-        if constexpr (on_host) {
-            return acts_[std::size_t(k)].data();
-        } else {
-            auto& h = host_acts_[std::size_t(k)];
-            h.resize(acts_[std::size_t(k)].size());
-            ops<Policy>::download(h.size(), acts_[std::size_t(k)].data(), h.data());
-            return h.data();
-        }
-    }
-
-    template <std::size_t... I>
-    static auto make_states(std::index_sequence<I...>)
-        -> std::tuple<layer_state<typename Net::template layer<int(I)>, shape_before<int(I)>, T, Policy>...>;
-    using states_tuple = decltype(make_states(std::make_index_sequence<depth>{}));
 
     void ensure_gradients() {
         if (grads_.size() == 0) {
@@ -234,26 +233,22 @@ private:
         }
     }
 
-    void prepare(int batch) {
-        batch_ = batch;
-        input_grad_ready_ = false;
-        std::size_t largest = input_shape::size;
-        acts_[0].resize(std::size_t(batch) * input_shape::size);
-        Net::for_each_index([&](auto i) {
-            constexpr int I = decltype(i)::value;
-            acts_[I + 1].resize(std::size_t(batch) * shape_after<I>::size);
-            largest = std::max(largest, shape_after<I>::size);
-        });
-        for (auto& g : grad_) g.resize(std::size_t(batch) * largest);
+    /// The one forward: reads the layers and parameters, writes only `t`.
+    TensorView<output_shape, const T> record(TensorView<input_shape, const T> x, trace_type& t, bool training) const {
+        if (x.batch() <= 0) throw error("Model::forward: batch size must be positive, got " + std::to_string(x.batch()));
+        t.prepare(x.batch());
+        ops<Policy>::upload(x.size(), x.data(), t.acts_[0].data());
+        forward_from<0>(t, training);
+        return t.template output<depth - 1>();
     }
 
     template <int I>
-    void forward_from() {
+    void forward_from(trace_type& t, bool training) const {
         using In = shape_before<I>;
-        forward_args<T, Policy> a{batch_, acts_[I].data(), acts_[I + 1].data(),
-                                  params_.data() + Net::template parameter_offset<I>(), training_, &work_};
-        std::get<I>(layers_).template forward<In, T, Policy>(a, std::get<I>(states_));
-        if constexpr (I + 1 < depth) forward_from<I + 1>();
+        forward_args<T, Policy> a{t.batch_, t.acts_[I].data(), t.acts_[I + 1].data(),
+                                  params_.data() + Net::template parameter_offset<I>(), training, &t.work_};
+        std::get<I>(layers_).template forward<In, T, Policy>(a, std::get<I>(t.states_));
+        if constexpr (I + 1 < depth) forward_from<I + 1>(t, training);
     }
 
     /// Gradient w.r.t. layer I's output is in grad_[slot]; layer I writes its input's gradient
@@ -262,11 +257,11 @@ private:
     void backward_from(int slot) {
         using In = shape_before<I>;
         const bool need_gx = I > 0 ? (below_has_params<I>() || want_input_grad_) : want_input_grad_;
-        backward_args<T, Policy> a{batch_, acts_[I].data(), acts_[I + 1].data(), grad_[slot].data(),
-                                   need_gx ? grad_[1 - slot].data() : nullptr,
+        backward_args<T, Policy> a{trace_.batch_, trace_.acts_[I].data(), trace_.acts_[I + 1].data(),
+                                   grad_[slot].data(), need_gx ? grad_[1 - slot].data() : nullptr,
                                    params_.data() + Net::template parameter_offset<I>(),
-                                   grads_.data() + Net::template parameter_offset<I>(), &work_};
-        std::get<I>(layers_).template backward<In, T, Policy>(a, std::get<I>(states_));
+                                   grads_.data() + Net::template parameter_offset<I>(), &trace_.work_};
+        std::get<I>(layers_).template backward<In, T, Policy>(a, std::get<I>(trace_.states_));
         if constexpr (I > 0) {
             if (need_gx) backward_from<I - 1>(1 - slot);
         } else {
@@ -280,16 +275,12 @@ private:
     }
 
     typename Net::layer_tuple layers_{};
-    states_tuple states_{};
     typename Policy::template buffer<T> params_, grads_;  // grads_ empty until first needed
-    std::array<typename Policy::template buffer<T>, depth + 1> acts_{};
+    trace_type trace_{};
     std::array<typename Policy::template buffer<T>, 2> grad_{};
-    scratch<Policy, T> work_{};
     // Host copies for a device policy's views (unused on the CPU).
     host_buffer<T> host_params_, host_grads_;
     mutable host_buffer<T> host_grad_;
-    mutable std::array<host_buffer<T>, depth + 1> host_acts_{};
-    int batch_ = 0;
     bool training_ = false;
     bool want_input_grad_ = false;
     bool input_grad_ready_ = false;

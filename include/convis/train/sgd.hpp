@@ -93,6 +93,32 @@ struct sgd_kernels {
     }
 };
 
+/// Where the last forward first went non-finite: "the input batch (sample 3)" when the input
+/// holds a NaN or an Inf, else the first layer whose output does — "layer 'conv3' (Conv2d),
+/// sample 0" — or nullopt when the whole trace is finite. Finds the layer where a bad batch or a
+/// bad weight first shows, which the loss alone cannot tell.
+template <class M>
+std::optional<std::string> first_non_finite_output(const M& model) {
+    using Net = typename M::net_type;
+    const int batch = model.batch();
+    if (batch == 0) return std::nullopt;
+    // Returns the first sample of `per_sample`-sized samples that holds a non-finite value, or -1.
+    auto bad_sample = [&](const auto* v, std::size_t per_sample) {
+        for (std::size_t i = 0; i < per_sample * std::size_t(batch); ++i)
+            if (!std::isfinite(double(v[i]))) return int(i / per_sample);
+        return -1;
+    };
+    if (const int n = bad_sample(model.input().data(), M::input_shape::size); n >= 0)
+        return "the input batch (sample " + std::to_string(n) + ")";
+    for (const layer_row& row : Net::layer_table()) {
+        std::size_t per_sample = 1;
+        for (const auto d : row.output) per_sample *= std::size_t(d);
+        if (const int n = bad_sample(model.output_data(row.index), per_sample); n >= 0)
+            return "layer '" + row.name + "' (" + std::string(row.kind) + "), sample " + std::to_string(n);
+    }
+    return std::nullopt;
+}
+
 /// The first parameter tensor, in layer order, whose values hold a NaN or an Inf — "conv3.weight
 /// (parameters)" — or, when every value is finite, the first whose gradients do — "fc6.bias
 /// (gradients)"; nullopt when all are finite. Values come first because a bad value poisons the

@@ -271,9 +271,11 @@ std::vector<epoch_record> train(M& model, const image_set& train, const image_se
             model.zero_grad();
             model.backward(grad);
             if (!std::isfinite(double(loss))) {
-                std::string where = first_non_finite(model).value_or("no parameter or gradient (the input batch?)");
+                const std::string output = first_non_finite_output(model).value_or("none (the loss alone)");
+                const std::string param = first_non_finite(model).value_or("none");
                 throw error("training stopped in epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(b + 1) +
-                            ": the loss is " + std::to_string(double(loss)) + "; first non-finite values: " + where +
+                            ": the loss is " + std::to_string(double(loss)) + "; first non-finite output: " + output +
+                            "; first non-finite parameters: " + param +
                             (start < epoch || fs::exists(checkpoint) ? "; " + checkpoint + " holds the last good epoch" : ""));
             }
             if (b + 1 < steps) next.prefetch(b + 1);
