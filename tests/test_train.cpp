@@ -1,7 +1,12 @@
 // Training: batches (mean, crops, flips, seeded order), the trainer's files, resuming to the same
-// result, non-finite values named by layer, and the Fig. 4 evolution grids.
+// result (also after a process killed while writing its checkpoint), non-finite values named by
+// layer, and the Fig. 4 evolution grids.
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -149,6 +154,79 @@ TEST_CASE("training learns, writes its files, and a resumed run ends where an un
     CHECK(rec_c.size() == 3);
     CHECK(params(c) == params(a));
     CHECK(rec_c.back().test_loss == rec.back().test_loss);
+}
+
+// The child process of the next test: resumes the run in $CONVIS_TRAIN_CHILD_DIR to 3 epochs. Skipped
+// unless asked for (--no-skip), so it only ever runs as that child.
+TEST_CASE("training child: resume to 3 epochs (run by the checkpoint-kill test)" * doctest::skip()) {
+    const char* dir = std::getenv("CONVIS_TRAIN_CHILD_DIR");
+    REQUIRE(dir != nullptr);
+    Model<Small> m;
+    init_kaiming(m, 99);  // overwritten by the checkpoint
+    auto o = quick(dir, 3);
+    o.resume = true;
+    train(m, bars(256, 1), bars(64, 2), o);
+}
+
+TEST_CASE("a process killed while writing its checkpoint leaves the last one loadable, and resuming ends as an unbroken run") {
+    scratch_dir d;
+    const image_set train_set = bars(256, 1), test_set = bars(64, 2);
+    Model<Small> whole;
+    init_kaiming(whole, 3);
+    train(whole, train_set, test_set, quick(d.sub("whole"), 3));
+
+    Model<Small> first;
+    init_kaiming(first, 3);
+    train(first, train_set, test_set, quick(d.sub("k"), 1));
+    const std::string ck = d.sub("k/checkpoint.safetensors");
+    const auto epoch1 = read_safetensors(ck);
+    const auto limit = fs::file_size(ck);
+
+    // The child may write files no larger than epoch 1's checkpoint: every other file of epoch 2 is
+    // smaller, but epoch 2's checkpoint carries one more epoch record, so the kernel kills the child
+    // (SIGXFSZ) in the middle of writing it. A deterministic kill at the worst moment.
+    const pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        const rlimit fsize{rlim_t(limit), rlim_t(limit)}, core{0, 0};
+        setrlimit(RLIMIT_FSIZE, &fsize);
+        setrlimit(RLIMIT_CORE, &core);
+        signal(SIGXFSZ, SIG_DFL);
+        setenv("CONVIS_TRAIN_CHILD_DIR", d.sub("k").c_str(), 1);
+        execl("/proc/self/exe", "test_train", "--no-skip", "--test-case=training child*", "--no-version",
+              static_cast<char*>(nullptr));
+        _exit(127);
+    }
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    INFO("child status " << status);
+    REQUIRE(WIFSIGNALED(status));
+    CHECK(WTERMSIG(status) == SIGXFSZ);
+
+    // It died mid-write: epoch 2's snapshot is complete, its checkpoint only a partial temporary.
+    CHECK(fs::exists(d.sub("k/snapshots/epoch-2.safetensors")));
+    int partial = 0;
+    for (const auto& e : fs::directory_iterator(d.sub("k")))
+        if (e.path().filename().string().rfind("checkpoint.safetensors.tmp-", 0) == 0) {
+            ++partial;
+            CHECK(e.file_size() > 0);
+            CHECK(e.file_size() <= limit);
+            CHECK_THROWS_AS(read_safetensors(e.path().string()), convis::error);
+        }
+    CHECK(partial == 1);
+    // The checkpoint is epoch 1's, byte for byte, and loads.
+    const auto after = read_safetensors(ck);
+    CHECK(after.metadata == epoch1.metadata);
+    for (const auto& [name, t] : epoch1.tensors) CHECK_MESSAGE(after.at(name).bytes == t.bytes, name);
+
+    // Resuming from it ends where the unbroken run did, bit for bit.
+    Model<Small> resumed;
+    init_kaiming(resumed, 99);
+    auto o = quick(d.sub("k"), 3);
+    o.resume = true;
+    const auto rec = train(resumed, train_set, test_set, o);
+    CHECK(rec.size() == 3);
+    CHECK(params(resumed) == params(whole));
 }
 
 TEST_CASE("a non-finite weight stops training with the layer's name; the last checkpoint stays intact") {
