@@ -24,6 +24,7 @@
 #include <fstream>
 #include <limits>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -42,6 +43,10 @@ struct idx_array {
 /// Reads a raw or gzip-compressed IDX file of unsigned bytes (type 0x08); throws convis::error on anything
 /// malformed. The data may be at most 2^32 bytes.
 inline idx_array read_idx(const std::string& path);
+
+/// The same for a file's bytes already in memory, raw or gzip: the same checks, limits and messages, with
+/// `name` where the path would be.
+inline idx_array parse_idx(std::string_view bytes, const std::string& name);
 
 /// Images with optional labels, planar: pixel (n, c, y, x) is pixels[((n*channels + c)*height + y)*width + x].
 struct image_set {
@@ -97,20 +102,30 @@ inline std::string dims_list(const std::vector<std::int64_t>& dims) {
     return s + "]";
 }
 
-// The file's bytes as they are.
+// The file's bytes as they are, from a stream or from memory; read() returns fewer than asked only at
+// the end.
 class raw_source {
 public:
-    raw_source(const std::string& path, std::ifstream& in) : path_(path), in_(in) {}
+    raw_source(const std::string& path, std::istream& in) : path_(path), in_(&in) {}
+    raw_source(const std::string& path, std::string_view bytes) : path_(path), mem_(bytes) {}
     static constexpr const char* noun = "the file";
     std::size_t read(unsigned char* dst, std::size_t n) {
-        in_.read(reinterpret_cast<char*>(dst), static_cast<std::streamsize>(n));
-        if (in_.bad()) fail(path_, "read error");
-        return static_cast<std::size_t>(in_.gcount());
+        if (!in_) {
+            const std::size_t got = std::min(n, mem_.size() - pos_);
+            std::copy_n(mem_.data() + pos_, got, reinterpret_cast<char*>(dst));
+            pos_ += got;
+            return got;
+        }
+        in_->read(reinterpret_cast<char*>(dst), static_cast<std::streamsize>(n));
+        if (in_->bad()) fail(path_, "read error");
+        return static_cast<std::size_t>(in_->gcount());
     }
 
 private:
     const std::string& path_;
-    std::ifstream& in_;
+    std::istream* in_ = nullptr;
+    std::string_view mem_;
+    std::size_t pos_ = 0;
 };
 
 // The decompressed bytes of a gzip file (one member or several, as `cat a.gz b.gz` makes). read() returns
@@ -119,7 +134,7 @@ private:
 // a bomb.
 class gzip_source {
 public:
-    gzip_source(const std::string& path, std::ifstream& in) : path_(path), in_(in), buf_(chunk) {
+    gzip_source(const std::string& path, raw_source& in) : path_(path), in_(in), buf_(chunk) {
         const int rc = inflateInit2(&zs_, 16 + MAX_WBITS);
         if (rc != Z_OK) fail(path_, std::string("cannot start zlib: ") + (zs_.msg ? zs_.msg : zError(rc)));
     }
@@ -159,9 +174,7 @@ public:
 
 private:
     bool refill() {
-        in_.read(reinterpret_cast<char*>(buf_.data()), static_cast<std::streamsize>(buf_.size()));
-        if (in_.bad()) fail(path_, "read error");
-        const auto got = static_cast<std::size_t>(in_.gcount());
+        const std::size_t got = in_.read(buf_.data(), buf_.size());
         file_bytes_ += got;
         zs_.next_in = buf_.data();
         zs_.avail_in = static_cast<uInt>(got);
@@ -172,7 +185,7 @@ private:
     }
 
     const std::string& path_;
-    std::ifstream& in_;
+    raw_source& in_;
     std::vector<unsigned char> buf_;
     z_stream zs_{};
     std::uint64_t file_bytes_ = 0;
@@ -243,8 +256,7 @@ inline std::string promises(const header& h) {
     return "IDX header promises " + dims_product(h.dims) + " = " + std::to_string(h.bytes) + " bytes of data";
 }
 
-inline idx_array read_raw(const std::string& path, std::ifstream& in, std::uint64_t size) {
-    raw_source src(path, in);
+inline idx_array read_raw(const std::string& path, raw_source& src, std::uint64_t size) {
     header h = read_header(path, src);
     const std::uint64_t data = size - h.length;  // read_header has read h.length bytes, so size >= h.length
     if (data != h.bytes)
@@ -261,7 +273,7 @@ inline idx_array read_raw(const std::string& path, std::ifstream& in, std::uint6
     return out;
 }
 
-inline idx_array read_gzip(const std::string& path, std::ifstream& in) {
+inline idx_array read_gzip(const std::string& path, raw_source& in) {
     gzip_source src(path, in);
     const header h = read_header(path, src);
     idx_array out;
@@ -285,6 +297,11 @@ inline idx_array read_gzip(const std::string& path, std::ifstream& in) {
         fail(path, promises(h) + ", the decompressed stream holds more (stopped decompressing after " +
                        std::to_string(total + 1) + " bytes of data; trailing bytes or a gzip bomb)");
     return out;
+}
+
+// The file or memory path: gzip when it starts with 1f 8b, whatever its name says.
+inline idx_array parse(const std::string& path, raw_source& in, std::uint64_t size, const unsigned char (&magic)[2]) {
+    return magic[0] == 0x1F && magic[1] == 0x8B ? read_gzip(path, in) : read_raw(path, in, size);
 }
 
 // Dimension `i` of `a` as an int, for image_set's fields.
@@ -313,11 +330,18 @@ inline idx_array read_idx(const std::string& path) {
     if (!in) fail(path, "cannot open for reading (permissions?)");
     unsigned char magic[2] = {0, 0};
     in.read(reinterpret_cast<char*>(magic), 2);
-    const bool gzip = in.gcount() == 2 && magic[0] == 0x1F && magic[1] == 0x8B;
     in.clear();
     in.seekg(0);
     if (!in) fail(path, "cannot rewind the file");
-    return gzip ? idx_detail::read_gzip(path, in) : idx_detail::read_raw(path, in, size);
+    idx_detail::raw_source src(path, in);
+    return idx_detail::parse(path, src, size, magic);
+}
+
+inline idx_array parse_idx(std::string_view bytes, const std::string& name) {
+    unsigned char magic[2] = {0, 0};
+    std::copy_n(bytes.data(), std::min<std::size_t>(2, bytes.size()), reinterpret_cast<char*>(magic));
+    idx_detail::raw_source src(name, bytes);
+    return idx_detail::parse(name, src, bytes.size(), magic);
 }
 
 inline image_set read_idx_images(const std::string& images_path, const std::string& labels_path) {

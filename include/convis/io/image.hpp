@@ -11,11 +11,19 @@
 // the program must define STB_IMAGE_IMPLEMENTATION, or the user made it static as here).
 // Do not include stb_image.h with STB_IMAGE_IMPLEMENTATION *after* this header in the same
 // translation unit: the implementation would be defined twice. Include it before instead.
+//
+// Pictures come from anywhere, so the private copy of stb_image decodes only the formats convis looks
+// for (PNG, JPEG, and the BMP/PGM/PPM that data/image_folder.hpp lists): GIF, PSD, TGA, HDR and PIC
+// decoders would be attack surface nothing uses. Sizes are checked from the header before decoding
+// (max_image_side, max_image_pixels), so a small file that claims a huge picture costs nothing.
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
+#include <initializer_list>
 #include <memory>
 #include <span>
 #include <string>
@@ -42,6 +50,10 @@
 #ifndef STBI_INCLUDE_STB_IMAGE_H
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_IMPLEMENTATION
+#define STBI_ONLY_PNG
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_BMP
+#define STBI_ONLY_PNM
 #include <stb/stb_image.h>
 #undef STB_IMAGE_IMPLEMENTATION
 #endif
@@ -73,11 +85,18 @@ struct image {
 
 /// The largest width or height read_image accepts.
 inline constexpr int max_image_side = 16384;
+/// The most pixels read_image accepts (8192 x 8192, above any camera's photograph): with the float
+/// copy, such a picture costs about 1 GiB, so a larger claim in a header is refused before decoding.
+inline constexpr std::int64_t max_image_pixels = std::int64_t{1} << 26;
 
-/// Reads a PNG or JPEG (anything stb_image reads). Grey (and grey + alpha) gives 1 channel, RGB
-/// and RGBA give 3 (alpha dropped). Throws convis::error "<path>: cannot read image: <reason>"
-/// when the file is missing or not a picture, and when a side is larger than max_image_side.
+/// Reads a PNG or JPEG (also BMP, PGM and PPM). Grey (and grey + alpha) gives 1 channel, RGB and RGBA
+/// give 3 (alpha dropped). Throws convis::error "<path>: cannot read image: <reason>" when the file
+/// is missing or not a picture, and when its header claims an empty picture, a side larger than
+/// max_image_side or more than max_image_pixels pixels.
 image read_image(const std::string& path);
+
+/// The same for a file's bytes already in memory, with `name` where the path would be.
+image decode_image(std::span<const unsigned char> bytes, const std::string& name);
 
 /// Writes a 1- or 3-channel picture as PNG, atomically (a temporary file beside `path`, then a
 /// rename). Values are clamped to [0, 255] and rounded; NaN becomes 0. Throws convis::error naming
@@ -128,24 +147,77 @@ inline std::uint8_t to_byte(float v) {
 struct stbi_deleter {
     void operator()(unsigned char* p) const { stbi_image_free(p); }
 };
+
+// The fewest bytes a file of w x h pixels can be, or 0 when the format is not one checked here.
+// stb_image decodes a JPEG or BMP whose data ends early by padding it with zeros, so without this a
+// 600-byte file claiming 8192 x 8192 pixels costs seconds and a gigabyte. The bounds are what the
+// formats cannot go below: a JPEG codes each 8x8 block's DC value in at least one bit; a BMP or PNM
+// stores at least one bit (PNM: one byte) a pixel; a PNG's deflate stream expands at most 1032:1
+// and its rows hold at least one bit a pixel.
+inline std::uint64_t min_file_bytes(std::span<const unsigned char> b, int w, int h) {
+    const auto pixels = std::uint64_t(w) * std::uint64_t(h);
+    const auto starts = [&](std::initializer_list<unsigned char> m) {
+        return b.size() >= m.size() && std::equal(m.begin(), m.end(), b.begin());
+    };
+    if (starts({0xFF, 0xD8})) return (std::uint64_t(w + 7) / 8) * (std::uint64_t(h + 7) / 8) / 8;
+    if (starts({'B', 'M'})) return pixels / 8;
+    if (starts({'P', '5'}) || starts({'P', '6'})) return pixels;
+    if (starts({0x89, 'P', 'N', 'G'})) return pixels / 8 / 1032;
+    return 0;
+}
 }  // namespace image_detail
 
 inline image read_image(const std::string& path) {
+    namespace fs = std::filesystem;
     const auto fail = [&](const std::string& why) { return error(path + ": cannot read image: " + why); };
+    std::error_code ec;
+    const auto st = fs::status(path, ec);
+    if (st.type() == fs::file_type::not_found) throw fail("file not found");
+    if (ec) throw fail(ec.message());
+    if (!fs::is_regular_file(st)) throw fail("not a regular file");
+    const std::uintmax_t size = fs::file_size(path, ec);
+    if (ec) throw fail("cannot read the file size: " + ec.message());
+    if (size > std::uintmax_t{INT_MAX})  // stb_image takes an int length
+        throw fail("the file is " + std::to_string(size) + " bytes, more than the " + std::to_string(INT_MAX) +
+                   " a picture may have");
+    std::vector<unsigned char> bytes(static_cast<std::size_t>(size));
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw fail("cannot open for reading (permissions?)");
+    in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    if (static_cast<std::uintmax_t>(in.gcount()) != size)
+        throw fail("read " + std::to_string(in.gcount()) + " of " + std::to_string(size) +
+                   " bytes (file changed while reading?)");
+    return decode_image(bytes, path);
+}
+
+inline image decode_image(std::span<const unsigned char> bytes, const std::string& name) {
+    const auto fail = [&](const std::string& why) { return error(name + ": cannot read image: " + why); };
     const auto reason = [] {
         const char* r = stbi_failure_reason();
         return std::string(r ? r : "unknown error");
     };
+    if (bytes.size() > std::size_t{INT_MAX})
+        throw fail(std::to_string(bytes.size()) + " bytes, more than the " + std::to_string(INT_MAX) +
+                   " a picture may have");
+    const auto len = static_cast<int>(bytes.size());
     int w = 0, h = 0, n = 0;
-    if (!stbi_info(path.c_str(), &w, &h, &n)) throw fail(reason());
+    if (!stbi_info_from_memory(bytes.data(), len, &w, &h, &n)) throw fail(reason());
+    const auto size_text = [](int x, int y) { return std::to_string(x) + "x" + std::to_string(y) + " pixels"; };
+    if (w <= 0 || h <= 0) throw fail("the header claims an empty picture of " + size_text(w, h));
     if (w > max_image_side || h > max_image_side)
-        throw fail(std::to_string(w) + "x" + std::to_string(h) + " pixels is larger than " +
-                   std::to_string(max_image_side) + " a side");
+        throw fail(size_text(w, h) + " is larger than " + std::to_string(max_image_side) + " a side");
+    if (std::int64_t{w} * h > max_image_pixels)
+        throw fail(size_text(w, h) + " is more than the limit of " + std::to_string(max_image_pixels) + " pixels");
+    if (const auto least = image_detail::min_file_bytes(bytes, w, h); bytes.size() < least)
+        throw fail("the header claims " + size_text(w, h) + ", which need at least " + std::to_string(least) +
+                   " bytes, but there are only " + std::to_string(bytes.size()) + " (truncated or corrupt)");
     const int want = (n == 1 || n == 2) ? 1 : 3;
-    std::unique_ptr<unsigned char, image_detail::stbi_deleter> data(stbi_load(path.c_str(), &w, &h, &n, want));
+    int dw = 0, dh = 0;
+    std::unique_ptr<unsigned char, image_detail::stbi_deleter> data(
+        stbi_load_from_memory(bytes.data(), len, &dw, &dh, &n, want));
     if (!data) throw fail(reason());
-    if (w <= 0 || h <= 0 || w > max_image_side || h > max_image_side)
-        throw fail("unexpected size " + std::to_string(w) + "x" + std::to_string(h));
+    if (dw != w || dh != h)
+        throw fail("the header claims " + size_text(w, h) + " but decoding gave " + size_text(dw, dh));
     image img;
     img.width = w;
     img.height = h;

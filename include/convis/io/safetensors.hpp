@@ -80,6 +80,10 @@ inline std::string shape_string(const std::vector<std::int64_t>& shape) {
 /// Reads and fully validates a file; throws convis::error on anything malformed.
 inline safetensors_file read_safetensors(const std::string& path);
 
+/// The same for a file's bytes already in memory (downloaded, embedded, fuzzed): the same checks and
+/// messages, with `name` where the path would be. The result's `path` is `name`.
+inline safetensors_file parse_safetensors(std::span<const std::byte> bytes, const std::string& name);
+
 /// Writes tensors in name order, header space-padded to a multiple of 8 bytes like the reference writer.
 /// Atomic: writes "<path>.tmp-<random>" and renames it over `path`; on failure the temporary is removed.
 inline void write_safetensors(const std::string& path, const safetensors_file& f);
@@ -453,6 +457,93 @@ inline const stored_tensor& safetensors_file::at(const std::string& name) const 
 
 inline bool safetensors_file::contains(const std::string& name) const { return tensors.count(name) != 0; }
 
+namespace safetensors_detail {
+
+// Where the bytes come from: a file (read sequentially, so a large data block goes straight into the
+// tensors without a second copy of it) or memory. read_exact(dst, n, what) fails naming `what`.
+class file_source {
+public:
+    file_source(const std::string& path, std::ifstream& in) : path_(path), in_(in) {}
+    void read_exact(void* dst, std::uint64_t n, const std::string& what) {
+        in_.read(static_cast<char*>(dst), static_cast<std::streamsize>(n));
+        if (static_cast<std::uint64_t>(in_.gcount()) != n)
+            fail(path_, "read error in " + what + ": expected " + std::to_string(n) + " bytes, got " +
+                            std::to_string(in_.gcount()) + " (file changed while reading?)");
+    }
+
+private:
+    const std::string& path_;
+    std::ifstream& in_;
+};
+
+class memory_source {
+public:
+    explicit memory_source(std::span<const std::byte> bytes) : bytes_(bytes) {}
+    // parse() never asks for more than the size it was given, so running out is a bug, not bad input.
+    void read_exact(void* dst, std::uint64_t n, const std::string& what) {
+        if (n > bytes_.size() - pos_) throw error("safetensors: internal error reading " + what);
+        if (n) std::memcpy(dst, bytes_.data() + pos_, static_cast<std::size_t>(n));
+        pos_ += static_cast<std::size_t>(n);
+    }
+
+private:
+    std::span<const std::byte> bytes_;
+    std::size_t pos_ = 0;
+};
+
+// The whole format, for a source of `size` bytes named `path` in messages.
+template <class Source>
+safetensors_file parse(const std::string& path, std::uint64_t size, Source& src) {
+    if (size < 8)
+        fail(path, "file is " + std::to_string(size) +
+                       " bytes, too short for the 8-byte header length (truncated or not a safetensors file)");
+    unsigned char len_bytes[8];
+    src.read_exact(len_bytes, 8, "header length");
+    std::uint64_t header_len = 0;
+    for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | len_bytes[i];
+    if (header_len > max_header_bytes)
+        fail(path, "header length " + std::to_string(header_len) + " bytes exceeds the limit of " +
+                       std::to_string(max_header_bytes) + " (corrupt or not a safetensors file)");
+    if (header_len > size - 8)
+        fail(path, "header length " + std::to_string(header_len) + " bytes is larger than the " +
+                       std::to_string(size - 8) + " bytes left in the file (truncated?)");
+    const std::uint64_t data_size = size - 8 - header_len;
+    if (data_size > std::numeric_limits<std::size_t>::max())
+        fail(path, "data block of " + std::to_string(data_size) + " bytes is too large for this platform");
+
+    std::string header(static_cast<std::size_t>(header_len), '\0');
+    src.read_exact(header.data(), header_len, "header");
+    const nlohmann::json j = parse_header(path, header);
+    if (!j.is_object()) fail(path, "header: expected a JSON object, found " + describe(j));
+
+    safetensors_file out;
+    out.path = path;
+    std::vector<entry> entries;
+    entries.reserve(j.size());
+    for (const auto& [key, value] : j.items()) {
+        if (key == "__metadata__") {
+            parse_metadata(path, value, out.metadata);
+            continue;
+        }
+        auto [it, inserted] = out.tensors.emplace(key, stored_tensor{});
+        entry e{};
+        parse_entry(path, it->first, value, data_size, it->second, e);
+        entries.push_back(e);
+    }
+    check_coverage(path, entries, data_size);
+
+    // Coverage guarantees the entries are contiguous in offset order, so the data reads sequentially
+    // straight into each tensor.
+    for (const auto& e : entries) {
+        auto& bytes = e.tensor->bytes;
+        bytes.resize(static_cast<std::size_t>(e.end - e.begin));
+        if (!bytes.empty()) src.read_exact(bytes.data(), bytes.size(), "tensor " + quote(*e.name));
+    }
+    return out;
+}
+
+}  // namespace safetensors_detail
+
 inline safetensors_file read_safetensors(const std::string& path) {
     namespace sd = safetensors_detail;
     namespace fs = std::filesystem;
@@ -468,59 +559,13 @@ inline safetensors_file read_safetensors(const std::string& path) {
 
     std::ifstream in(path, std::ios::binary);
     if (!in) sd::fail(path, "cannot open for reading (permissions?)");
-    auto read_exact = [&](void* dst, std::uint64_t n, const char* what) {
-        in.read(static_cast<char*>(dst), static_cast<std::streamsize>(n));
-        if (static_cast<std::uint64_t>(in.gcount()) != n)
-            sd::fail(path, std::string("read error in ") + what + ": expected " + std::to_string(n) + " bytes, got " +
-                               std::to_string(in.gcount()) + " (file changed while reading?)");
-    };
+    sd::file_source src(path, in);
+    return sd::parse(path, size, src);
+}
 
-    if (size < 8)
-        sd::fail(path, "file is " + std::to_string(size) +
-                           " bytes, too short for the 8-byte header length (truncated or not a safetensors file)");
-    unsigned char len_bytes[8];
-    read_exact(len_bytes, 8, "header length");
-    std::uint64_t header_len = 0;
-    for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | len_bytes[i];
-    if (header_len > sd::max_header_bytes)
-        sd::fail(path, "header length " + std::to_string(header_len) + " bytes exceeds the limit of " +
-                           std::to_string(sd::max_header_bytes) + " (corrupt or not a safetensors file)");
-    if (header_len > size - 8)
-        sd::fail(path, "header length " + std::to_string(header_len) + " bytes is larger than the " +
-                           std::to_string(size - 8) + " bytes left in the file (truncated?)");
-    const std::uint64_t data_size = size - 8 - header_len;
-    if (data_size > std::numeric_limits<std::size_t>::max())
-        sd::fail(path, "data block of " + std::to_string(data_size) + " bytes is too large for this platform");
-
-    std::string header(static_cast<std::size_t>(header_len), '\0');
-    read_exact(header.data(), header_len, "header");
-    const nlohmann::json j = sd::parse_header(path, header);
-    if (!j.is_object()) sd::fail(path, "header: expected a JSON object, found " + sd::describe(j));
-
-    safetensors_file out;
-    out.path = path;
-    std::vector<sd::entry> entries;
-    entries.reserve(j.size());
-    for (const auto& [key, value] : j.items()) {
-        if (key == "__metadata__") {
-            sd::parse_metadata(path, value, out.metadata);
-            continue;
-        }
-        auto [it, inserted] = out.tensors.emplace(key, stored_tensor{});
-        sd::entry e{};
-        sd::parse_entry(path, it->first, value, data_size, it->second, e);
-        entries.push_back(e);
-    }
-    sd::check_coverage(path, entries, data_size);
-
-    // Coverage guarantees the entries are contiguous in offset order, so the data reads sequentially
-    // straight into each tensor without holding a second copy of the whole block.
-    for (const auto& e : entries) {
-        auto& bytes = e.tensor->bytes;
-        bytes.resize(static_cast<std::size_t>(e.end - e.begin));
-        if (!bytes.empty()) read_exact(bytes.data(), bytes.size(), ("tensor " + sd::quote(*e.name)).c_str());
-    }
-    return out;
+inline safetensors_file parse_safetensors(std::span<const std::byte> bytes, const std::string& name) {
+    safetensors_detail::memory_source src(bytes);
+    return safetensors_detail::parse(name, bytes.size(), src);
 }
 
 inline void write_safetensors(const std::string& path, const safetensors_file& f) {

@@ -1,0 +1,83 @@
+// The convis program's command line: building the app and parsing (app.hpp).
+#include "app.hpp"
+
+#include <exception>
+#include <new>
+#include <sstream>
+#include <stdexcept>
+
+#ifndef CONVIS_VERSION
+#define CONVIS_VERSION "unknown"
+#endif
+
+namespace convis_cli {
+
+program::program()
+    : app{"convis: visualizing and understanding convolutional networks (Zeiler & Fergus, ECCV 2014)", "convis"} {
+    app.set_version_flag("--version", std::string("convis ") + CONVIS_VERSION);
+    app.require_subcommand(1);
+}
+
+std::unique_ptr<program> make_program() {
+    auto p = std::make_unique<program>();
+    p->commands = {add_info(p->app),      add_forward(p->app),   add_init(p->app),
+                   add_make_input(p->app), add_project(p->app),   add_top9(p->app),
+                   add_train(p->app),     add_evolution(p->app), add_occlusion(p->app),
+                   add_invariance(p->app), add_correspondence(p->app), add_report(p->app)};
+    return p;
+}
+
+parse_outcome parse(program& p, int argc, const char* const* argv) {
+    // CLI11 would answer "A subcommand is required" to a misspelt one; name it instead.
+    if (argc > 1 && argv[1][0] != '-') {
+        const std::string first = argv[1];
+        std::string names;
+        bool known = false;
+        for (const auto& c : p.commands) {
+            known = known || c.app->get_name() == first;
+            names += (names.empty() ? "" : ", ") + c.app->get_name();
+        }
+        if (!known)
+            return {parse_outcome::usage_error,
+                    "unknown subcommand '" + first + "'; choose one of " + names + " (see 'convis --help')"};
+    }
+    try {
+        p.app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() == 0) {  // --help, --help-all, --version
+            std::ostringstream out, err;
+            p.app.exit(e, out, err);
+            return {parse_outcome::done, out.str()};
+        }
+        std::string where = "convis";
+        for (const auto* sub : p.app.get_subcommands()) where += " " + sub->get_name();
+        return {parse_outcome::usage_error, std::string(e.what()) + " (see '" + where + " --help')"};
+    } catch (const std::bad_alloc&) {
+        throw;
+    } catch (const std::exception& e) {  // a validator or callback of ours that throws
+        return {parse_outcome::usage_error, e.what()};
+    }
+    return {};
+}
+
+std::vector<int> parse_int_list(const std::string& list, const std::string& option, int min, const std::string& what) {
+    std::vector<int> out;
+    std::stringstream ss(list);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+        std::size_t used = 0;
+        int v = min - 1;
+        try {
+            v = std::stoi(item, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (item.empty() || used != item.size() || v < min)
+            throw std::runtime_error(option + " '" + list + "': expected " + what);
+        out.push_back(v);
+    }
+    if (out.empty()) throw std::runtime_error(option + " '" + list + "': expected " + what);
+    return out;
+}
+
+}  // namespace convis_cli
