@@ -4,6 +4,9 @@ CONVIS_DEBIAN_PACKAGES=(g++ cmake make libeigen3-dev nlohmann-json3-dev doctest-
                         libcli11-dev libstb-dev zlib1g-dev dataset-fashion-mnist)
 # Only the tests need these: Chromium opens the HTML report headless.
 CONVIS_TEST_PACKAGES=(chromium)
+# Only tests/sanitize.sh needs these: clang 19 (convis needs C++20 floating-point template
+# arguments, which clang 14 lacks), its sanitizer and libFuzzer runtimes, and its OpenMP.
+CONVIS_SANITIZE_PACKAGES=(clang-19 libclang-rt-19-dev libomp-19-dev)
 
 # convis_install_deps [extra packages...]
 convis_install_deps() {

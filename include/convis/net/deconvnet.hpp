@@ -10,6 +10,9 @@
 //   deconvnet   relu(g)                 the paper's deconvnet
 //   guided      relu(g) · [y > 0]       guided backpropagation
 //   gradient    g · [y > 0]             the exact gradient (saliency)
+//
+// Threads: a projection reads the model's own trace and writes the model's scratch, so it belongs
+// to the thread that holds the model (model.hpp); threads that project at once each need a model.
 #include <algorithm>
 #include <optional>
 #include <string>

@@ -13,6 +13,13 @@
 //   model.safetensors          the final parameters + preprocess.mean [C,H,W] on the [0, 1] pixel
 //                              scale, and preprocess.std [C] unless normalise_std is off
 //   metrics.json               per epoch: train loss and accuracy, test loss and accuracy, seconds, lr
+// A process killed at any moment leaves the last checkpoint whole (at most a stray
+// "<file>.tmp-<n>" beside it): resume=true continues from it to the same weights, bit for bit.
+// A NaN or Inf stops the run with the first layer whose output it spoiled and the first
+// parameter tensor that holds one.
+//
+// Threads: train() uses its own worker thread to prepare the next batch, and owns the model until
+// it returns; nothing else may use the model meanwhile.
 #include <chrono>
 #include <cmath>
 #include <cstdint>
