@@ -1,4 +1,4 @@
-// libFuzzer target: convis::decode_image (stb_image behind read_image, PNG/JPEG/BMP/PNM). Any input
+// libFuzzer target: convis::decode_image (stb_image behind read_image, PNG and JPEG). Any input
 // must give a picture within the size limits or a convis::error; anything else is a bug.
 #include <cstddef>
 #include <cstdint>

@@ -102,11 +102,6 @@ put("fuzz_image", "rgb.png", png(3, 2, 2, 8, [bytes(range(9)), bytes(range(9, 18
 put("fuzz_image", "rgba.png", png(2, 2, 6, 8, [bytes(range(8)), bytes(range(8, 16))]))
 put("fuzz_image", "palette_1bit.png", png(8, 1, 0, 1, [b"\xa5"]))
 put("fuzz_image", "rgb16.png", png(1, 1, 2, 16, [b"\x01\x02\x03\x04\x05\x06"]))
-put("fuzz_image", "grey.pgm", b"P5\n3 2\n255\n" + bytes(range(6)))
-put("fuzz_image", "rgb.ppm", b"P6\n2 1\n255\n" + bytes(range(6)))
-bmp_pixels = b"\x00\x00\xff\x00\xff\x00\x00\x00" + b"\xff\x00\x00\xff\xff\xff\x00\x00"  # 2x2, 24-bit, rows padded to 4
-put("fuzz_image", "rgb.bmp", b"BM" + struct.pack("<IHHI", 54 + len(bmp_pixels), 0, 0, 54) +
-    struct.pack("<IiiHHIIiiII", 40, 2, 2, 1, 24, 0, len(bmp_pixels), 2835, 2835, 0, 0) + bmp_pixels)
 # The JPEG seeds (rgb.jpg, grey.jpg) come from stb_image_write (README.md) and are kept as they are.
 
 # ---- command lines -------------------------------------------------------------------------------
