@@ -117,6 +117,8 @@ std::string check_rejected(const temp_dir& dir, const std::string& case_name, co
     INFO("case: " << case_name);
     INFO("message: " << msg);
     CHECK(msg.rfind(path + ": ", 0) == 0);
+    // The same bytes from memory go through the same checks: the same message, word for word.
+    CHECK(error_of([&] { (void)convis::parse_idx(contents, path); }) == msg);
     for (const auto& w : words) {
         INFO("expected word: " << w);
         CHECK(msg.find(w) != std::string::npos);
@@ -149,6 +151,9 @@ TEST_CASE("idx: round trip raw and gzip, 1 to 4 dimensions") {
             INFO(path);
             CHECK(a.dims == want_dims);
             CHECK(a.data == data);
+            const auto m = convis::parse_idx(gz ? gzip(bytes) : bytes, "in memory");
+            CHECK(m.dims == want_dims);
+            CHECK(m.data == data);
         }
     }
 }
@@ -341,6 +346,8 @@ TEST_CASE("idx: a gzip bomb is stopped after what the header promises") {
     CHECK(msg.find("promises 10 = 10 bytes of data") != std::string::npos);
     CHECK(msg.find("holds more") != std::string::npos);
     CHECK(seconds < 0.5);
+    // From memory, the same cap and the same message.
+    CHECK(error_of([&] { (void)convis::parse_idx(bomb, path); }) == msg);
 }
 
 TEST_CASE("fashion-mnist: directory choice") {

@@ -1,11 +1,15 @@
 // Pictures: PNG/JPEG through stb, to_tensor, contrast stretching, crops and Fig. 2 blocks.
 #include <doctest/doctest.h>
+#include <sys/resource.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <array>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -36,6 +40,60 @@ image make(int channels, int height, int width, F f) {
         for (int y = 0; y < height; ++y)
             for (int x = 0; x < width; ++x) img.at(c, y, x) = f(c, y, x);
     return img;
+}
+
+std::string be32(std::uint32_t v) {
+    return {char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
+}
+
+/// A PNG chunk: length, type, data, CRC.
+std::string png_chunk(const std::string& type, const std::string& data) {
+    const std::string body = type + data;
+    return be32(std::uint32_t(data.size())) + body +
+           be32(std::uint32_t(crc32(0, reinterpret_cast<const Bytef*>(body.data()), uInt(body.size()))));
+}
+
+/// A PNG of the given header (8-bit grey unless said) whose IDAT chunks hold `idats`, already deflated.
+std::string png_file(std::uint32_t width, std::uint32_t height, const std::vector<std::string>& idats,
+                     char color_type = 0) {
+    std::string s = "\x89PNG\r\n\x1a\n";
+    s += png_chunk("IHDR", be32(width) + be32(height) + std::string{8, color_type, 0, 0, 0});
+    for (const auto& d : idats) s += png_chunk("IDAT", d);
+    return s + png_chunk("IEND", "");
+}
+
+std::string deflate(const std::string& raw) {
+    uLongf n = compressBound(uLong(raw.size()));
+    std::string out(n, '\0');
+    REQUIRE(compress(reinterpret_cast<Bytef*>(out.data()), &n, reinterpret_cast<const Bytef*>(raw.data()),
+                     uLong(raw.size())) == Z_OK);
+    out.resize(n);
+    return out;
+}
+
+/// A small real JPEG (stb_image_write) whose start-of-frame marker then claims width x height.
+std::string jpeg_claiming(int width, int height) {
+    std::vector<unsigned char> rgb(8 * 8 * 3, 128);
+    std::string out;
+    const auto append = [](void* ctx, void* data, int size) {
+        static_cast<std::string*>(ctx)->append(static_cast<const char*>(data), std::size_t(size));
+    };
+    REQUIRE(stbi_write_jpg_to_func(append, &out, 8, 8, 3, rgb.data(), 90));
+    const auto sof = out.find("\xff\xc0");
+    REQUIRE(sof != std::string::npos);
+    out.replace(sof + 5, 4, std::string{char(height >> 8), char(height), char(width >> 8), char(width)});
+    return out;
+}
+
+std::span<const unsigned char> bytes_of(const std::string& s) {
+    return {reinterpret_cast<const unsigned char*>(s.data()), s.size()};
+}
+
+/// The process's peak resident memory so far, in bytes.
+long peak_rss() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_maxrss * 1024L;
 }
 
 std::string error_of(auto&& f) {
@@ -281,4 +339,82 @@ TEST_CASE("enlarge repeats each pixel factor × factor times") {
     CHECK(e.at(0, 5, 8) == 5.f);
     CHECK(e.at(0, 3, 2) == 3.f);
     CHECK_THROWS_AS(enlarge(g, 0), convis::error);
+}
+
+TEST_CASE("read_image refuses absurd sizes from the header, naming the file, in bounded memory") {
+    scratch_dir dir;
+    const std::string tiny_idat = deflate(std::string(64, '\0'));
+    struct hostile {
+        const char* name;
+        std::string bytes;
+        std::vector<std::string> words;
+    };
+    const std::vector<hostile> cases{
+        {"huge.png", png_file(100000, 100000, {tiny_idat}), {"100000x100000 pixels", "larger than 16384 a side"}},
+        {"widest.png", png_file(16384, 16384, {tiny_idat}), {"16384x16384 pixels", "more than the limit of 67108864"}},
+        // Within the limits, but 8192 x 8192 pixels cannot be deflated into a few dozen bytes.
+        {"empty_8k.png", png_file(8192, 8192, {tiny_idat}), {"8192x8192", "at least 8128 bytes"}},
+        {"zero.png", png_file(0, 0, {tiny_idat}), {}},
+        {"zero_width.png", png_file(0, 5, {tiny_idat}), {}},
+        {"chunk_past_end.png", png_file(4, 4, {tiny_idat}).substr(0, 48), {"claims", "bytes are left"}},
+        {"absurd.jpg", jpeg_claiming(65535, 65535), {"65535x65535 pixels", "larger than 16384 a side"}},
+        // A JPEG whose data ends early is padded with zeros by stb_image: this one would decode 64M pixels.
+        {"empty_8k.jpg", jpeg_claiming(8192, 8192), {"8192x8192", "at least 131072 bytes"}},
+        {"zero.jpg", jpeg_claiming(0, 8), {}},
+    };
+    const long before = peak_rss();
+    for (const auto& c : cases) {
+        const std::string path = dir.file(c.name);
+        std::ofstream(path, std::ios::binary) << c.bytes;
+        const std::string m = error_of([&] { read_image(path); });
+        INFO(c.name << ": " << m);
+        CHECK(m.rfind(path + ": cannot read image: ", 0) == 0);
+        for (const auto& w : c.words) CHECK(m.find(w) != std::string::npos);
+    }
+    // Decoding the 8192 x 8192 claims would cost about 1 GiB (the float picture alone is 768 MiB).
+    const long grown = peak_rss() - before;
+    INFO("peak RSS grew by " << grown / (1 << 20) << " MiB");
+    CHECK(grown < 128L << 20);
+}
+
+TEST_CASE("decode_image: what fuzzing found in Debian's stb_image 2.27 is a clean error or a correct picture") {
+    // A Huffman table declaring 16 x 255 codes: stb_image wrote past its 256-entry tables. Also behind
+    // FF fill bytes, which stb_image skips before the start-of-image marker.
+    const std::string dht = "\xff\xc4" + std::string("\x00\x13\x00", 3) + std::string(16, '\xff');
+    for (const std::string& jpeg : {"\xff\xd8" + dht, "\xff\xff\xff\xd8" + dht}) {
+        const std::string m = error_of([&] { decode_image(bytes_of(jpeg), "dht.jpg"); });
+        CHECK(m.rfind("dht.jpg: cannot read image: ", 0) == 0);
+        CHECK(m.find("4080 codes, more than the 256") != std::string::npos);
+    }
+
+    // A chunk claiming 1.3 GB in a 60-byte file: stb_image allocated 2 GiB before reading it.
+    std::string big_chunk = png_file(4, 3, {deflate(std::string(15, '\0'))});
+    big_chunk.insert(big_chunk.size() - 12, be32(0x4F8E0000) + "IDAT");
+    std::string m = error_of([&] { decode_image(bytes_of(big_chunk), "chunk.png"); });
+    CHECK(m.rfind("chunk.png: cannot read image: ", 0) == 0);
+    CHECK(m.find("claims 1334706176 bytes of data") != std::string::npos);
+
+    // An empty first IDAT chunk is legal PNG (stb_image passed memcpy a null pointer for it).
+    const std::string raw = std::string("\0\x0a\x14", 3) + std::string("\0\x1e\x28", 3);  // 2 rows, filter 0
+    const image two = decode_image(bytes_of(png_file(2, 2, {"", deflate(raw)})), "empty_idat.png");
+    CHECK(two.channels == 1);
+    CHECK(two.pixels == std::vector<float>{10, 20, 30, 40});
+
+    // PGM is no longer decoded at all (stb_image 2.27 overflowed an int on its header's numbers).
+    m = error_of([&] { decode_image(bytes_of(std::string("P5\n99999999999 1\n255\n\x01")), "big.pgm"); });
+    CHECK(m.rfind("big.pgm: cannot read image: ", 0) == 0);
+}
+
+TEST_CASE("decode_image reads from memory what read_image reads from the file") {
+    scratch_dir dir;
+    std::vector<unsigned char> rgb{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    REQUIRE(stbi_write_png(dir.file("a.png").c_str(), 2, 2, 3, rgb.data(), 6));
+    std::ifstream in(dir.file("a.png"), std::ios::binary);
+    const std::string bytes{std::istreambuf_iterator<char>(in), {}};
+    const image from_file = read_image(dir.file("a.png"));
+    const image from_memory = decode_image(bytes_of(bytes), "a.png in memory");
+    CHECK(from_memory.channels == 3);
+    CHECK(from_memory.pixels == from_file.pixels);
+    const std::string m = error_of([&] { decode_image(bytes_of(bytes.substr(0, 30)), "a.png in memory"); });
+    CHECK(m.rfind("a.png in memory: cannot read image: ", 0) == 0);
 }

@@ -12,6 +12,7 @@
 #include <functional>
 #include <iterator>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -85,6 +86,8 @@ void check_rejected(const temp_dir& dir, const std::string& case_name, const std
     INFO("case: " << case_name);
     INFO("message: " << msg);
     CHECK(msg.find(path) != std::string::npos);
+    // The same bytes from memory go through the same checks: the same message, word for word.
+    CHECK(error_of([&] { (void)convis::parse_safetensors(std::as_bytes(std::span(contents)), path); }) == msg);
     for (const auto& w : words) {
         INFO("expected word: " << w);
         CHECK(msg.find(w) != std::string::npos);
@@ -499,4 +502,30 @@ TEST_CASE("safetensors: make_tensor checks the shape") {
     const std::vector<double> d{2.0};
     CHECK(convis::make_tensor<double>(d, {}).type == convis::dtype::f64);
     CHECK(convis::make_tensor<double>(d, {1, 1, 1}).numel() == 1);
+}
+
+TEST_CASE("safetensors: parse_safetensors reads from memory what read_safetensors reads from the file") {
+    temp_dir dir;
+    const std::string path = dir.file("sample.safetensors");
+    convis::write_safetensors(path, sample_file());
+    const std::string bytes = read_bytes(path);
+    const auto from_file = convis::read_safetensors(path);
+    const auto from_memory = convis::parse_safetensors(std::as_bytes(std::span(bytes)), "embedded weights");
+    CHECK(from_memory.path == "embedded weights");
+    CHECK(from_memory.metadata == from_file.metadata);
+    REQUIRE(from_memory.tensors.size() == from_file.tensors.size());
+    for (const auto& [name, t] : from_file.tensors) {
+        CAPTURE(name);
+        const auto& m = from_memory.at(name);
+        CHECK(m.type == t.type);
+        CHECK(m.shape == t.shape);
+        CHECK(m.bytes == t.bytes);
+    }
+    // Truncated in memory: an error naming the given name, never a read past the span (ASan would see it).
+    for (std::size_t len = 0; len < bytes.size(); len += 7) {
+        CAPTURE(len);
+        const std::string msg = error_of(
+            [&] { (void)convis::parse_safetensors(std::as_bytes(std::span(bytes.data(), len)), "embedded weights"); });
+        CHECK(msg.rfind("embedded weights: ", 0) == 0);
+    }
 }

@@ -115,6 +115,15 @@ TEST_CASE("a wrong weights file is refused with a message naming file, tensor, e
     const std::vector<std::int64_t> ints(5, 1);
     typed.tensors["fc.bias"] = make_tensor<std::int64_t>(ints, {5});
     expect_refused(typed, dir, {"'fc.bias'", "I64", "F32 or F64"});
+
+    // Half precision, as many exported checkpoints store it: refused, not reinterpreted as F32 bytes.
+    for (const dtype half : {dtype::f16, dtype::bf16}) {
+        auto halved = good;
+        stored_tensor& t = halved.tensors["fc.bias"];
+        t.type = half;
+        t.bytes.assign(t.bytes.size() / 2, std::byte{0x3c});
+        expect_refused(halved, dir, {"'fc.bias'", half == dtype::f16 ? "F16" : "BF16", "F32 or F64", "[5]"});
+    }
 }
 
 TEST_CASE("malformed or truncated weights files are errors, never crashes") {

@@ -206,9 +206,24 @@ inline std::string check_jpeg_tables(std::span<const unsigned char> b) {
     return {};
 }
 
+inline std::string size_text(std::int64_t w, std::int64_t h) {
+    return std::to_string(w) + "x" + std::to_string(h) + " pixels";
+}
+
+// What is wrong with a picture of w x h pixels, or an empty string.
+inline std::string check_size(std::int64_t w, std::int64_t h) {
+    if (w <= 0 || h <= 0) return "the header claims an empty picture of " + size_text(w, h);
+    if (w > max_image_side || h > max_image_side)
+        return size_text(w, h) + " is larger than " + std::to_string(max_image_side) + " a side";
+    if (w * h > max_image_pixels)
+        return size_text(w, h) + " is more than the limit of " + std::to_string(max_image_pixels) + " pixels";
+    return {};
+}
+
 // A PNG's chunks must lie within the file: stb_image 2.27 grows its buffer to what an IDAT chunk's
 // length claims before reading it, so a 79-byte file claiming a 1 GiB chunk cost a 2 GiB allocation
-// (found by tests/fuzz/fuzz_image). Returns what is wrong, or an empty string.
+// (found by tests/fuzz/fuzz_image). The header's size is checked here too, since stb_image refuses
+// large ones only as an "unknown image type". Returns what is wrong, or an empty string.
 inline std::string check_png_chunks(std::span<const unsigned char> b) {
     std::size_t p = 8;  // after the signature
     while (p + 8 <= b.size()) {
@@ -220,6 +235,12 @@ inline std::string check_png_chunks(std::span<const unsigned char> b) {
                    " bytes of data, but only " + std::to_string(b.size() - p) +
                    " bytes are left in the file (truncated or corrupt)";
         if (type == "IEND") break;
+        if (type == "IHDR" && length >= 8) {
+            const auto be = [&](std::size_t i) {
+                return std::int64_t(b[i]) << 24 | std::int64_t(b[i + 1]) << 16 | std::int64_t(b[i + 2]) << 8 | b[i + 3];
+            };
+            if (std::string bad = check_size(be(p + 8), be(p + 12)); !bad.empty()) return bad;
+        }
         p += 12 + std::size_t(length);
     }
     return {};
@@ -283,12 +304,8 @@ inline image decode_image(std::span<const unsigned char> bytes, const std::strin
         throw fail(bad);
     int w = 0, h = 0, n = 0;
     if (!stbi_info_from_memory(bytes.data(), len, &w, &h, &n)) throw fail(reason());
-    const auto size_text = [](int x, int y) { return std::to_string(x) + "x" + std::to_string(y) + " pixels"; };
-    if (w <= 0 || h <= 0) throw fail("the header claims an empty picture of " + size_text(w, h));
-    if (w > max_image_side || h > max_image_side)
-        throw fail(size_text(w, h) + " is larger than " + std::to_string(max_image_side) + " a side");
-    if (std::int64_t{w} * h > max_image_pixels)
-        throw fail(size_text(w, h) + " is more than the limit of " + std::to_string(max_image_pixels) + " pixels");
+    using image_detail::size_text;
+    if (const std::string bad = image_detail::check_size(w, h); !bad.empty()) throw fail(bad);
     if (const auto least = image_detail::min_file_bytes(bytes, w, h); bytes.size() < least)
         throw fail("the header claims " + size_text(w, h) + ", which need at least " + std::to_string(least) +
                    " bytes, but there are only " + std::to_string(bytes.size()) + " (truncated or corrupt)");
