@@ -100,7 +100,7 @@ put("fuzz_image", "grey.png", png(4, 3, 0, 8, [bytes(range(y * 4, y * 4 + 4)) fo
 put("fuzz_image", "grey_alpha.png", png(2, 2, 4, 8, [b"\x10\xff\x20\x80", b"\x30\x00\x40\xff"]))
 put("fuzz_image", "rgb.png", png(3, 2, 2, 8, [bytes(range(9)), bytes(range(9, 18))]))
 put("fuzz_image", "rgba.png", png(2, 2, 6, 8, [bytes(range(8)), bytes(range(8, 16))]))
-put("fuzz_image", "palette_1bit.png", png(8, 1, 0, 1, [b"\xa5"]))
+put("fuzz_image", "grey_1bit.png", png(8, 1, 0, 1, [b"\xa5"]))
 put("fuzz_image", "rgb16.png", png(1, 1, 2, 16, [b"\x01\x02\x03\x04\x05\x06"]))
 # The JPEG seeds (rgb.jpg, grey.jpg) come from stb_image_write (README.md) and are kept as they are.
 
