@@ -418,3 +418,28 @@ TEST_CASE("decode_image reads from memory what read_image reads from the file") 
     const std::string m = error_of([&] { decode_image(bytes_of(bytes.substr(0, 30)), "a.png in memory"); });
     CHECK(m.rfind("a.png in memory: cannot read image: ", 0) == 0);
 }
+
+TEST_CASE("decode_image: every fuzz_image seed, the fuzzers' reproducers among them, is a picture or an error") {
+    // tests/fuzz/corpus/fuzz_image/regress-*: what fuzz_image found in stb_image 2.27 (tests/fuzz/README.md).
+    // regress-jpeg_huffman_assert aborted on an assert inside stb_image in builds without NDEBUG.
+    const fs::path seeds = fs::path(CONVIS_GOLDEN_DIR) / ".." / "fuzz" / "corpus" / "fuzz_image";
+    int pictures = 0, errors = 0, reproducers = 0;
+    for (const auto& entry : fs::directory_iterator(seeds)) {
+        std::ifstream in(entry.path(), std::ios::binary);
+        const std::string bytes{std::istreambuf_iterator<char>(in), {}};
+        const std::string name = entry.path().filename().string();
+        CAPTURE(name);
+        reproducers += name.rfind("regress-", 0) == 0 ? 1 : 0;
+        try {
+            const image img = decode_image(bytes_of(bytes), name);
+            CHECK(img.pixels.size() == std::size_t(img.channels) * img.height * img.width);
+            ++pictures;
+        } catch (const convis::error& e) {
+            CHECK(std::string(e.what()).rfind(name + ": cannot read image: ", 0) == 0);
+            ++errors;
+        }
+    }
+    CHECK(reproducers >= 6);
+    CHECK(pictures >= 8);  // the good seeds: PNGs of every colour type, JPEGs
+    CHECK(errors >= 4);
+}

@@ -46,7 +46,7 @@ for t in "${targets[@]}"; do
     echo "== $t: $seconds s from $(ls "$corpus" | wc -l) seeds (log: $log)"
     OMP_NUM_THREADS=1 "$exe" "${limits[@]}" "${dict[@]}" -artifact_prefix="$artifacts/" "$corpus" >"$log" 2>&1
     rc=$?
-    grep -E '^#[0-9]+[[:space:]]+DONE|^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb|new_units_added)' "$log" | sed 's/^/   /'
+    grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb|new_units_added)' "$log" | sed 's/^/   /'
     echo "   corpus: $(ls "$corpus" | wc -l) files"
     if [[ $rc -ne 0 ]] || ls "$artifacts"/* >/dev/null 2>&1; then
         echo "FAIL: $t exited with $rc" >&2
