@@ -24,7 +24,6 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
-#include <initializer_list>
 #include <iterator>
 #include <memory>
 #include <span>
@@ -163,6 +162,8 @@ struct stbi_deleter {
     void operator()(unsigned char* p) const { stbi_image_free(p); }
 };
 
+enum class format { png, jpeg, other };
+
 // Where a JPEG's first segment starts (after the start-of-image marker FF D8, which stb_image also
 // finds behind any number of FF fill bytes), or 0 when the bytes are not a JPEG.
 inline std::size_t jpeg_body(std::span<const unsigned char> b) {
@@ -212,6 +213,12 @@ inline std::string check_jpeg_tables(std::span<const unsigned char> b) {
     return {};
 }
 
+inline format format_of(std::span<const unsigned char> b) {
+    static constexpr unsigned char png_signature[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+    if (b.size() >= 8 && std::equal(std::begin(png_signature), std::end(png_signature), b.begin())) return format::png;
+    return jpeg_body(b) ? format::jpeg : format::other;
+}
+
 inline std::string size_text(std::int64_t w, std::int64_t h) {
     return std::to_string(w) + "x" + std::to_string(h) + " pixels";
 }
@@ -257,13 +264,9 @@ inline std::string check_png_chunks(std::span<const unsigned char> b) {
 // 600-byte file claiming 8192 x 8192 pixels costs seconds and a gigabyte. The bounds are what the
 // formats cannot go below: a JPEG codes each 8x8 block's DC value in at least one bit; a PNG's
 // deflate stream expands at most 1032:1 and its rows hold at least one bit a pixel.
-inline std::uint64_t min_file_bytes(std::span<const unsigned char> b, int w, int h) {
-    const auto pixels = std::uint64_t(w) * std::uint64_t(h);
-    const auto starts = [&](std::initializer_list<unsigned char> m) {
-        return b.size() >= m.size() && std::equal(m.begin(), m.end(), b.begin());
-    };
-    if (jpeg_body(b)) return (std::uint64_t(w + 7) / 8) * (std::uint64_t(h + 7) / 8) / 8;
-    if (starts({0x89, 'P', 'N', 'G'})) return pixels / 8 / 1032;
+inline std::uint64_t min_file_bytes(format f, int w, int h) {
+    if (f == format::jpeg) return (std::uint64_t(w) + 7) / 8 * ((std::uint64_t(h) + 7) / 8) / 8;
+    if (f == format::png) return std::uint64_t(w) * std::uint64_t(h) / 8 / 1032;
     return 0;
 }
 }  // namespace image_detail
@@ -301,18 +304,18 @@ inline image decode_image(std::span<const unsigned char> bytes, const std::strin
         throw fail(std::to_string(bytes.size()) + " bytes, more than the " + std::to_string(INT_MAX) +
                    " a picture may have");
     const auto len = static_cast<int>(bytes.size());
-    static constexpr unsigned char png_signature[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
-    const bool png = bytes.size() >= 8 && std::equal(std::begin(png_signature), std::end(png_signature), bytes.begin());
-    if (const std::string bad = png                           ? image_detail::check_png_chunks(bytes)
-                                : image_detail::jpeg_body(bytes) ? image_detail::check_jpeg_tables(bytes)
-                                                                 : std::string();
+    using image_detail::format;
+    const format f = image_detail::format_of(bytes);
+    if (const std::string bad = f == format::png    ? image_detail::check_png_chunks(bytes)
+                                : f == format::jpeg ? image_detail::check_jpeg_tables(bytes)
+                                                    : std::string();
         !bad.empty())
         throw fail(bad);
     int w = 0, h = 0, n = 0;
     if (!stbi_info_from_memory(bytes.data(), len, &w, &h, &n)) throw fail(reason());
     using image_detail::size_text;
     if (const std::string bad = image_detail::check_size(w, h); !bad.empty()) throw fail(bad);
-    if (const auto least = image_detail::min_file_bytes(bytes, w, h); bytes.size() < least)
+    if (const auto least = image_detail::min_file_bytes(f, w, h); bytes.size() < least)
         throw fail("the header claims " + size_text(w, h) + ", which need at least " + std::to_string(least) +
                    " bytes, but there are only " + std::to_string(bytes.size()) + " (truncated or corrupt)");
     const int want = (n == 1 || n == 2) ? 1 : 3;
