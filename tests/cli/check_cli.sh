@@ -163,7 +163,7 @@ expect_fail 1 "input file without 'input'" w.safetensors input -- \
     "${fwd[@]}" --weights w.safetensors --input w.safetensors
 expect_fail 1 "unknown layer name" conv9 conv1 pool5 fc8 -- \
     "${fwd[@]}" --weights w.safetensors --input x.safetensors --layers conv1,conv9
-expect_fail 1 "unsupported --classes" 7 '10, 20, 100, 101, 102, 256, 257, 1000' -- \
+expect_fail 1 "unsupported --classes" 7 "${CONVIS_CLI_CLASSES_TEXT:-10, 20, 100, 101, 102, 256, 257, 1000}" -- \
     info --model zfnet --classes 7
 expect_fail 1 "unsupported --classes in forward" 11 1000 -- \
     forward --model zfnet --classes 11 --weights w.safetensors --input x.safetensors --out y2.safetensors
