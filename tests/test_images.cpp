@@ -387,6 +387,19 @@ TEST_CASE("decode_image: what fuzzing found in Debian's stb_image 2.27 is a clea
         CHECK(m.find("4080 codes, more than the 256") != std::string::npos);
     }
 
+    // A scan using a Huffman table no DHT defines: stb_image decoded with uninitialised tables and read
+    // past them. stb_image_write puts DC 0, AC 0, DC 1, AC 1 in one DHT; AC 0 becomes a second DC 1.
+    std::string table = jpeg_claiming(8, 8);
+    const std::size_t first = table.find("\xff\xc4") + 4;
+    REQUIRE(first < table.size());
+    std::size_t codes = 0;
+    for (std::size_t i = 0; i < 16; ++i) codes += static_cast<unsigned char>(table[first + 1 + i]);
+    REQUIRE(table[first + 17 + codes] == '\x10');
+    table[first + 17 + codes] = '\x01';
+    const std::string undefined = error_of([&] { decode_image(bytes_of(table), "table.jpg"); });
+    CHECK(undefined.rfind("table.jpg: cannot read image: ", 0) == 0);
+    CHECK(undefined.find("uses Huffman table AC 0, which no DHT marker before it defines") != std::string::npos);
+
     // A chunk claiming 1.3 GB in a 60-byte file: stb_image allocated 2 GiB before reading it.
     std::string big_chunk = png_file(4, 3, {deflate(std::string(15, '\0'))});
     big_chunk.insert(big_chunk.size() - 12, be32(0x4F8E0000) + "IDAT");

@@ -54,10 +54,9 @@
 #define STBI_ONLY_PNG
 #define STBI_ONLY_JPEG
 // stb_image's asserts check its own invariants, which hostile files break (found by fuzz_image: a
-// JPEG whose Huffman codes disagree with their table). NDEBUG removes them from release builds; here
-// they are removed from every build, since a bad picture must never abort a program. What they
-// guard is checked again where it matters (the decoder bounds the symbol it looks up), and
-// AddressSanitizer still sees any memory error.
+// JPEG scan using a Huffman table no DHT defined). NDEBUG removes them from release builds; here they
+// are removed from every build, since a bad picture must never abort a program. What that one guarded
+// is refused before decoding (check_jpeg_tables), and the sanitizers still see any memory error.
 #define STBI_ASSERT(x) ((void)0)
 // Two things stb_image 2.27 does on hostile input are undefined but harmless, and fatal under
 // -fsanitize=undefined (both found by tests/fuzz/fuzz_image): memcpy(NULL, p, 0) for a PNG whose first
@@ -176,7 +175,8 @@ inline std::size_t jpeg_body(std::span<const unsigned char> b) {
 
 // The Huffman tables of a JPEG, checked before stb_image sees them: stb_image 2.27 (Debian's libstb,
 // 2022) trusts a DHT segment's code counts and writes past its 256-entry tables when they add up to
-// more (found by tests/fuzz/fuzz_image). The markers are walked as stb_image walks them: bytes between
+// more, and a scan that uses a table no DHT defined makes it decode with uninitialised tables and read
+// past them (both found by tests/fuzz/fuzz_image). The markers are walked as stb_image walks them: bytes between
 // segments skipped as padding, a DHT's tables read for as long as its length says, and a scan's
 // entropy-coded data skipped to the next marker (FF followed by neither 00, a stuffed byte, nor D0-D7,
 // a restart). Returns what is wrong, or an empty string.
@@ -184,6 +184,8 @@ inline std::string check_jpeg_tables(std::span<const unsigned char> b) {
     const std::size_t n = b.size();
     const auto at = [&](std::size_t i) -> unsigned { return i < n ? b[i] : 0u; };  // stb reads 0 past the end
     std::size_t p = jpeg_body(b);
+    bool defined[2][4] = {};  // [DC, AC][table]
+    bool progressive = false;
     while (p > 0 && p < n) {
         if (b[p] != 0xFF) {
             ++p;
@@ -203,8 +205,26 @@ inline std::string check_jpeg_tables(std::span<const unsigned char> b) {
                 if (codes > 256)
                     return "a JPEG Huffman table (DHT marker at byte " + std::to_string(p - 2) + ") declares " +
                            std::to_string(codes) + " codes, more than the 256 a table can hold (corrupt)";
+                if (at(q) >> 4 > 1 || (at(q) & 15) > 3) return {};  // stb_image refuses it
+                defined[at(q) >> 4][at(q) & 15] = true;
                 q += 17 + codes;
                 left -= 17 + long(codes);
+            }
+        }
+        if (m == 0xC2) progressive = true;
+        if (m == 0xDA) {
+            // Each component names a DC and an AC table; a progressive scan uses only one kind: DC when
+            // its spectral selection starts at 0, and a DC refinement scan (approximation high > 0) none.
+            const unsigned components = at(p + 2), ss = at(p + 3 + 2 * components);
+            const unsigned ah = at(p + 5 + 2 * components) >> 4;
+            const bool dc = !progressive || (ss == 0 && ah == 0), ac = !progressive || ss > 0;
+            for (unsigned i = 0; i < components && i < 4; ++i) {
+                const unsigned t = at(p + 4 + 2 * i), td = t >> 4, ta = t & 15;
+                if (td > 3 || ta > 3) return {};  // stb_image refuses it
+                if ((dc && !defined[0][td]) || (ac && !defined[1][ta]))
+                    return "a JPEG scan (SOS marker at byte " + std::to_string(p - 2) + ") uses Huffman table " +
+                           std::string(dc && !defined[0][td] ? "DC " + std::to_string(td) : "AC " + std::to_string(ta)) +
+                           ", which no DHT marker before it defines (corrupt)";
             }
         }
         p += std::size_t(std::max(length, 2L));
