@@ -58,13 +58,15 @@
 // are removed from every build, since a bad picture must never abort a program. What that one guarded
 // is refused before decoding (check_jpeg_tables), and the sanitizers still see any memory error.
 #define STBI_ASSERT(x) ((void)0)
-// Two things stb_image 2.27 does on hostile input are undefined but harmless, and fatal under
-// -fsanitize=undefined (both found by tests/fuzz/fuzz_image): memcpy(NULL, p, 0) for a PNG whose first
-// IDAT chunk is empty (legal PNG), and, in a corrupt JPEG, shifting its 32-bit bit buffer by more than
-// 31 once its bit count has gone negative (garbage bits, no memory touched; the decoder then fails or
-// yields garbage pixels). Only those two checks are switched off, only in stb_image.
+// Three things stb_image 2.27 does on hostile input are undefined but harmless, and fatal under
+// -fsanitize=undefined (all found by tests/fuzz/fuzz_image): memcpy(NULL, p, 0) for a PNG whose first
+// IDAT chunk is empty (legal PNG); in a corrupt JPEG, shifting its 32-bit bit buffer by more than 31
+// once its bit count has gone negative; and int overflow when a corrupt JPEG's DC differences add up
+// (the product is cut to 16 bits anyway). Garbage values, no memory touched: the decoder then fails or
+// yields garbage pixels. Only those three checks are switched off, and only in stb_image.
 #if defined(__clang__)
-#pragma clang attribute push(__attribute__((no_sanitize("nonnull-attribute", "shift"))), apply_to = function)
+#pragma clang attribute push(__attribute__((no_sanitize("nonnull-attribute", "shift", "signed-integer-overflow"))), \
+                             apply_to = function)
 #endif
 #include <stb/stb_image.h>
 #if defined(__clang__)
