@@ -180,8 +180,8 @@ inline std::size_t jpeg_body(std::span<const unsigned char> b) {
 // more, and a scan that uses a table no DHT defined makes it decode with uninitialised tables and read
 // past them (both found by tests/fuzz/fuzz_image). The markers are walked as stb_image walks them: bytes between
 // segments skipped as padding, a DHT's tables read for as long as its length says, and a scan's
-// entropy-coded data skipped to the next marker (FF followed by neither 00, a stuffed byte, nor D0-D7,
-// a restart). Returns what is wrong, or an empty string.
+// entropy-coded data skipped to the next marker (FF, any fill FFs, then neither 00, a stuffed byte,
+// nor D0-D7, a restart). Returns what is wrong, or an empty string.
 inline std::string check_jpeg_tables(std::span<const unsigned char> b) {
     const std::size_t n = b.size();
     const auto at = [&](std::size_t i) -> unsigned { return i < n ? b[i] : 0u; };  // stb reads 0 past the end
@@ -230,8 +230,17 @@ inline std::string check_jpeg_tables(std::span<const unsigned char> b) {
             }
         }
         p += std::size_t(std::max(length, 2L));
-        if (m == 0xDA) {  // entropy-coded data follows the scan header
-            while (p + 1 < n && !(b[p] == 0xFF && b[p + 1] != 0x00 && (b[p + 1] < 0xD0 || b[p + 1] > 0xD7))) ++p;
+        if (m == 0xDA) {  // entropy-coded data follows the scan header, FF fill bytes allowed anywhere
+            while (p < n) {
+                if (b[p] != 0xFF) {
+                    ++p;
+                    continue;
+                }
+                std::size_t q = p;
+                while (q < n && b[q] == 0xFF) ++q;
+                if (q < n && b[q] != 0x00 && (b[q] < 0xD0 || b[q] > 0xD7)) break;  // the next marker
+                p = q + 1;
+            }
         }
     }
     return {};
