@@ -33,7 +33,7 @@ bool is_picture_file(const std::string& path);
 inline bool is_picture_file(const std::string& path) {
     std::string ext = std::filesystem::path(path).extension().string();
     std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-    for (const char* e : {".png", ".jpg", ".jpeg", ".bmp", ".pgm", ".ppm"})
+    for (const char* e : {".png", ".jpg", ".jpeg"})
         if (ext == e) return true;
     return false;
 }
@@ -54,7 +54,7 @@ inline image_folder list_image_folder(const std::string& dir) {
         const std::string top = std::distance(rel.begin(), rel.end()) > 1 ? rel.begin()->string() : std::string();
         found.emplace_back(it->path().string(), top);
     }
-    if (found.empty()) throw error(dir + ": no pictures found (looked for .png, .jpg, .jpeg, .bmp, .pgm, .ppm)");
+    if (found.empty()) throw error(dir + ": no pictures found (looked for .png, .jpg, .jpeg)");
     std::sort(found.begin(), found.end());
     for (const auto& [path, top] : found)
         if (!top.empty() && (f.classes.empty() || f.classes.back() != top)) f.classes.push_back(top);

@@ -45,7 +45,9 @@
 #pragma GCC diagnostic ignored "-Wshadow"
 #pragma GCC diagnostic ignored "-Wdouble-promotion"
 #pragma GCC diagnostic ignored "-Wold-style-cast"
+#ifndef __clang__  // a GCC-only warning; clang would warn that it does not know it
 #pragma GCC diagnostic ignored "-Wuseless-cast"
+#endif
 #pragma GCC diagnostic ignored "-Wcast-qual"
 #pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
 #ifndef STBI_INCLUDE_STB_IMAGE_H

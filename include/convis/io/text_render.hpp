@@ -27,7 +27,9 @@
 #pragma GCC diagnostic ignored "-Wold-style-cast"
 #pragma GCC diagnostic ignored "-Wcast-align"
 #pragma GCC diagnostic ignored "-Wdouble-promotion"
+#ifndef __clang__  // a GCC-only warning; clang would warn that it does not know it
 #pragma GCC diagnostic ignored "-Wuseless-cast"
+#endif
 #include <stb/stb_easy_font.h>
 #pragma GCC diagnostic pop
 
