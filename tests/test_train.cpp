@@ -62,6 +62,15 @@ train_options quick(const std::string& out, int epochs) {
 
 std::vector<float> params(Model<Small>& m) { return {m.parameters().begin(), m.parameters().end()}; }
 
+/// Resumes the run in `dir` to `epochs` in `m`, whose own weights the checkpoint overwrites.
+std::vector<epoch_record> resume(Model<Small>& m, const std::string& dir, int epochs, const image_set& train_set,
+                                 const image_set& test_set) {
+    init_kaiming(m, 99);
+    auto o = quick(dir, epochs);
+    o.resume = true;
+    return train(m, train_set, test_set, o);
+}
+
 /// The message of the convis::error that `f` throws; fails the test when it throws nothing.
 template <class F>
 std::string error_of(F f) {
@@ -147,10 +156,7 @@ TEST_CASE("training learns, writes its files, and a resumed run ends where an un
     init_kaiming(b, 3);
     train(b, train_set, test_set, quick(d.sub("b"), 1));
     Model<Small> c;
-    init_kaiming(c, 99);  // overwritten by the checkpoint
-    auto o = quick(d.sub("b"), 3);
-    o.resume = true;
-    const auto rec_c = train(c, train_set, test_set, o);
+    const auto rec_c = resume(c, d.sub("b"), 3, train_set, test_set);
     CHECK(rec_c.size() == 3);
     CHECK(params(c) == params(a));
     CHECK(rec_c.back().test_loss == rec.back().test_loss);
@@ -162,10 +168,7 @@ TEST_CASE("training child: resume to 3 epochs (run by the checkpoint-kill test)"
     const char* dir = std::getenv("CONVIS_TRAIN_CHILD_DIR");
     REQUIRE(dir != nullptr);
     Model<Small> m;
-    init_kaiming(m, 99);  // overwritten by the checkpoint
-    auto o = quick(dir, 3);
-    o.resume = true;
-    train(m, bars(256, 1), bars(64, 2), o);
+    resume(m, dir, 3, bars(256, 1), bars(64, 2));
 }
 
 TEST_CASE("a process killed while writing its checkpoint leaves the last one loadable, and resuming ends as an unbroken run") {
@@ -221,10 +224,7 @@ TEST_CASE("a process killed while writing its checkpoint leaves the last one loa
 
     // Resuming from it ends where the unbroken run did, bit for bit.
     Model<Small> resumed;
-    init_kaiming(resumed, 99);
-    auto o = quick(d.sub("k"), 3);
-    o.resume = true;
-    const auto rec = train(resumed, train_set, test_set, o);
+    const auto rec = resume(resumed, d.sub("k"), 3, train_set, test_set);
     CHECK(rec.size() == 3);
     CHECK(params(resumed) == params(whole));
 }
