@@ -24,8 +24,16 @@ What
        recorded indices, relu, conv_transpose2d with the conv's weights (no
        bias), LRN skipped; its rate is projections per second,
 
-    and prints images/s for both, the ratio convis/PyTorch and the PyTorch
-    memory layout (NCHW or channels_last) that won.
+    and prints images/s for both, the speed-up (convis img/s / PyTorch img/s),
+    the time ratio (its inverse, the issue's measure) and the PyTorch setting
+    that won; then
+
+    3. each ZFNet convolution's forward beside the bare GEMM of the product it
+       performs (``BM_Conv_Forward`` / ``BM_Conv_Gemm``, GFLOP/s and their ratio);
+    4. peak resident memory of ``forward/16`` and ``train/16``: one process per
+       side and workload (convis_bench running only that benchmark; the PyTorch
+       worker running only that workload in its fastest layout), from the
+       kernel's rusage of that child.
 
 Why like this
     The comparison is only worth something if PyTorch runs at its best here, so
@@ -41,7 +49,9 @@ Why like this
     * ``OMP/MKL/OPENBLAS_NUM_THREADS``, ``torch.set_num_threads`` and
       ``torch.set_num_interop_threads`` all set to the usable core count
       (PyTorch's own default can be lower: it counts physical cores);
-    * both NCHW and channels_last are timed and the faster one is reported;
+    * both NCHW and channels_last are timed, with ``OMP_WAIT_POLICY`` unset and
+      ``passive`` (``--wait-policies``), and ATen's CPU capability at its
+      default and at AVX-512 (``--capabilities``); the fastest is reported;
     * inputs are allocated once, gradient buffers are reused
       (``zero_grad(set_to_none=False)``), warm-up precedes timing, and each
       timing is the median of several runs of at least ``--seconds`` each.
@@ -226,6 +236,13 @@ def _benchmark_key(name: str) -> tuple[str, int] | None:
 _TIME_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 
 
+def convis_env(args) -> dict:
+    """convis runs with its ordinary environment: the thread count, nothing tuned."""
+    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
+    env.pop("OMP_WAIT_POLICY", None)
+    return env
+
+
 def run_convis(args, workloads: list[Workload]) -> dict | None:
     """Run convis_bench; return {workload: result dict}, or None when it could not run."""
     exe = Path(args.convis_bench)
@@ -246,7 +263,7 @@ def run_convis(args, workloads: list[Workload]) -> dict | None:
         f"--benchmark_min_time={args.seconds:g}",
         *args.bench_arg,
     ]
-    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
+    env = convis_env(args)
     print(f"\n[convis] running: OMP_NUM_THREADS={args.threads} {' '.join(cmd)}", flush=True)
     with CpuMeter(children=True) as m:
         proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, text=True)
@@ -311,15 +328,86 @@ def run_convis(args, workloads: list[Workload]) -> dict | None:
     return {"context": data.get("context", {}), "results": results}
 
 
+def run_conv_layers(args) -> list[dict]:
+    """Each ZFNet convolution's forward beside the bare GEMM of the same product (bench/conv_layers.cpp)."""
+    exe = Path(args.convis_bench)
+    if not (exe.is_file() and os.access(exe, os.X_OK)):
+        return []
+    cmd = [str(exe), "--benchmark_format=json", "--benchmark_filter=^BM_Conv_(Forward|Gemm)/",
+           f"--benchmark_min_time={min(args.seconds, 1.0):g}", "--benchmark_repetitions=3"]
+    print(f"\n[convis] per layer: {' '.join(cmd)}", flush=True)
+    proc = subprocess.run(cmd, env=convis_env(args), stdout=subprocess.PIPE, text=True)
+    if proc.returncode != 0:
+        print("[convis] the per-layer benchmarks failed.", flush=True)
+        return []
+    data = json.loads(proc.stdout[proc.stdout.index("{"):])
+    rates: dict[tuple[str, int, int], list[float]] = {}
+    for b in data.get("benchmarks", []):
+        if b.get("run_type", "iteration") != "iteration" or "GFLOPs" not in b:
+            continue
+        m = re.match(r"BM_Conv_(Forward|Gemm)/layer:(\d+)/batch:(\d+)", b.get("run_name", b["name"]))
+        if m:
+            rates.setdefault((m.group(1), int(m.group(2)), int(m.group(3))), []).append(b["GFLOPs"])
+    rows = []
+    for (kind, layer, batch) in sorted(k for k in rates if k[0] == "Forward"):
+        conv = statistics.median(rates[(kind, layer, batch)])
+        gemm = statistics.median(rates.get(("Gemm", layer, batch), [math.nan]))
+        rows.append({"layer": f"conv{layer}", "batch": batch, "conv_gflops": conv, "gemm_gflops": gemm,
+                     "share": conv / gemm})
+    print(f"\n{'layer':<7} {'batch':>5} {'conv GFLOP/s':>13} {'GEMM GFLOP/s':>13} {'conv/GEMM':>10}")
+    for r in rows:
+        print(f"{r['layer']:<7} {r['batch']:>5} {r['conv_gflops']:13.1f} {r['gemm_gflops']:13.1f} {r['share']:10.0%}")
+    return rows
+
+
+def peak_rss_kib(cmd: list[str], env: dict) -> int | None:
+    """Peak resident memory of a child process, from the kernel's rusage of that child alone."""
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return usage.ru_maxrss if proc.returncode == 0 else None
+
+
+def run_memory(args, workloads: list[Workload], torch_res: dict | None) -> list[dict]:
+    """Peak RSS of one process per side and workload: convis_bench running only that benchmark,
+    and the PyTorch worker running only that workload in its fastest layout."""
+    rows = []
+    exe = Path(args.convis_bench)
+    for w in workloads:
+        row = {"workload": w.name, "convis_peak_mib": None, "pytorch_peak_mib": None, "pytorch_layout": None}
+        if exe.is_file() and not args.only_torch:
+            kib = peak_rss_kib([str(exe), f"--benchmark_filter=^{w.benchmark}/([A-Za-z_]+:)?{w.batch}(/|$)",
+                                "--benchmark_min_time=0.5"], convis_env(args))
+            row["convis_peak_mib"] = kib / 1024 if kib else None
+        best = ((torch_res or {}).get("results", {}).get(w.name, {}).get("best_layout") or "nchw").split("/")[0]
+        if not args.only_convis:
+            with tempfile.TemporaryDirectory(prefix="convis-torch-") as tmp:
+                kib = peak_rss_kib([args.python, str(SCRIPT), "--torch-worker", "--worker-result", str(Path(tmp) / "m.json"),
+                                    "--workloads", w.name, "--layouts", best, "--threads", str(args.threads),
+                                    "--seconds", "0.5", "--repetitions", "1", "--warmup", "2", "--retries", "0"],
+                                   torch_env(args, "default", "default"))
+            row["pytorch_peak_mib"], row["pytorch_layout"] = (kib / 1024 if kib else None), best
+        rows.append(row)
+    print(f"\n{'workload':<12} {'convis peak RSS':>16} {'PyTorch peak RSS':>17}  (whole process; PyTorch layout)")
+    for r in rows:
+        c = "n/a" if r["convis_peak_mib"] is None else f"{r['convis_peak_mib']:,.0f} MiB"
+        t = "n/a" if r["pytorch_peak_mib"] is None else f"{r['pytorch_peak_mib']:,.0f} MiB"
+        print(f"{r['workload']:<12} {c:>16} {t:>17}  {r['pytorch_layout'] or ''}")
+    return rows
+
+
 # --------------------------------------------------------------------------- PyTorch side (parent)
 
 
-def run_torch_once(args, workloads: list[Workload], capability: str) -> dict | None:
-    """Run the PyTorch measurements in a child process with a tuned environment."""
+def torch_env(args, capability: str, wait_policy: str) -> dict:
+    """The PyTorch worker's tuned environment (see the module's docstring)."""
     env = os.environ.copy()
     env.pop("ATEN_CPU_CAPABILITY", None)
     if capability != "default":
         env["ATEN_CPU_CAPABILITY"] = capability
+    env.pop("OMP_WAIT_POLICY", None)
+    if wait_policy != "default":
+        env["OMP_WAIT_POLICY"] = wait_policy
     for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         env.pop(var, None)
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
@@ -332,7 +420,12 @@ def run_torch_once(args, workloads: list[Workload], capability: str) -> dict | N
     elif not args.no_jemalloc:
         print("\n[torch] WARNING: libjemalloc.so.2 not found (install libjemalloc2 or pass"
               " --jemalloc PATH); PyTorch runs with glibc malloc.", flush=True)
+    return env
 
+
+def run_torch_once(args, workloads: list[Workload], capability: str, wait_policy: str) -> dict | None:
+    """Run the PyTorch measurements in a child process with a tuned environment."""
+    env = torch_env(args, capability, wait_policy)
     with tempfile.TemporaryDirectory(prefix="convis-torch-") as tmp:
         result_path = Path(tmp) / "torch.json"
         cmd = [
@@ -346,7 +439,8 @@ def run_torch_once(args, workloads: list[Workload], capability: str) -> dict | N
             "--warmup", str(args.warmup),
             "--retries", str(args.retries),
         ]
-        print(f"\n[torch] running worker: {args.python} (ATEN_CPU_CAPABILITY={capability} LD_PRELOAD={env.get('LD_PRELOAD', '')!s}"
+        print(f"\n[torch] running worker: {args.python} (ATEN_CPU_CAPABILITY={capability}"
+              f" OMP_WAIT_POLICY={env.get('OMP_WAIT_POLICY', '')} LD_PRELOAD={env.get('LD_PRELOAD', '')!s}"
               f" MALLOC_CONF={env.get('MALLOC_CONF', '')!s})", flush=True)
         proc = subprocess.run(cmd, env=env)
         if proc.returncode != 0 or not result_path.exists():
@@ -357,17 +451,19 @@ def run_torch_once(args, workloads: list[Workload], capability: str) -> dict | N
 
 def run_torch(args, workloads: list[Workload]) -> dict | None:
     """PyTorch at its best: every ATen CPU capability asked for (ATen's own kernels default to
-    AVX2 even where AVX-512 exists), every layout; per workload the fastest wins."""
+    AVX2 even where AVX-512 exists), every OpenMP wait policy (idle threads that spin steal
+    time from the working ones on these 2-core machines: passive was up to 10% faster here),
+    every layout; per workload the fastest wins."""
     merged = None
-    for cap in args.capabilities:
-        res = run_torch_once(args, workloads, cap)
+    for cap, wait in ((c, w) for c in args.capabilities for w in args.wait_policies):
+        res = run_torch_once(args, workloads, cap, wait)
         if res is None:
             continue
         if merged is None:
             merged = {k: v for k, v in res.items() if k != "results"}
             merged["results"] = {}
         for name, r in res.get("results", {}).items():
-            tag = "" if cap == "default" else f"/{cap}"
+            tag = ("" if cap == "default" else f"/{cap}") + ("" if wait == "default" else f"/{wait}")
             m = merged["results"].setdefault(name, {"images_per_second": None, "best_layout": None, "layouts": {}})
             for layout, lr in r.get("layouts", {}).items():
                 m["layouts"][layout + tag] = lr
@@ -611,16 +707,21 @@ def print_report(workloads, convis, torch_res) -> list[dict]:
             "convis_images_per_second": c,
             "pytorch_images_per_second": tv,
             "ratio_convis_over_pytorch": (c / tv) if c and tv else None,
+            "time_ratio_convis_over_pytorch": (tv / c) if c and tv else None,
             "pytorch_best_layout": t.get("best_layout"),
             "pytorch_layouts": {k: v["images_per_second"] for k, v in t.get("layouts", {}).items()},
         })
 
-    header = f"{'workload':<12} {'convis img/s':>13} {'PyTorch img/s':>14} {'convis/PyTorch':>15}  PyTorch layout"
+    header = (f"{'workload':<12} {'convis img/s':>13} {'PyTorch img/s':>14} {'speed-up':>9}"
+              f" {'time ratio':>11}  PyTorch setting")
     print("\n" + header + "\n" + "-" * len(header))
     for r in rows:
         ratio = "n/a" if r["ratio_convis_over_pytorch"] is None else f"{r['ratio_convis_over_pytorch']:.2f}x"
+        time_ratio = "n/a" if r["time_ratio_convis_over_pytorch"] is None else f"{r['time_ratio_convis_over_pytorch']:.2f}"
         print(f"{r['workload']:<12} {fmt_rate(r['convis_images_per_second']):>13}"
-              f" {fmt_rate(r['pytorch_images_per_second']):>14} {ratio:>15}  {r['pytorch_best_layout'] or 'n/a'}")
+              f" {fmt_rate(r['pytorch_images_per_second']):>14} {ratio:>9} {time_ratio:>11}"
+              f"  {r['pytorch_best_layout'] or 'n/a'}")
+    print("(speed-up: convis img/s ÷ PyTorch img/s; time ratio: convis time ÷ PyTorch time)")
     if any(r["pytorch_layouts"] for r in rows):
         print("\nPyTorch by layout (img/s): " + "; ".join(
             f"{r['workload']}: " + ", ".join(f"{k} {v:,.2f}" for k, v in r["pytorch_layouts"].items())
@@ -665,6 +766,13 @@ def main(argv=None) -> int:
     p.add_argument("--capabilities", default=None,
                    help="ATEN_CPU_CAPABILITY values to try, comma-separated; 'default' leaves it unset"
                         " (default: default,avx512 where the CPU has AVX-512, else default)")
+    p.add_argument("--wait-policies", default="default,passive",
+                   help="OMP_WAIT_POLICY values to try for PyTorch, comma-separated; 'default' leaves it"
+                        " unset (default: %(default)s). convis always runs without it.")
+    p.add_argument("--no-layers", action="store_true",
+                   help="skip the per-layer convolution vs GEMM benchmarks")
+    p.add_argument("--no-memory", action="store_true",
+                   help="skip the peak-memory runs (one process per side for forward/16 and train/16)")
     p.add_argument("--json", metavar="PATH", help="also write all results as JSON to PATH")
     p.add_argument("--torch-worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--worker-result", help=argparse.SUPPRESS)
@@ -685,6 +793,7 @@ def main(argv=None) -> int:
             has_avx512 = False
         args.capabilities = "default,avx512" if has_avx512 else "default"
     args.capabilities = [c.strip() for c in args.capabilities.split(",") if c.strip()]
+    args.wait_policies = [c.strip() for c in args.wait_policies.split(",") if c.strip()] or ["default"]
 
     if args.torch_worker:
         return torch_worker(args)
@@ -700,6 +809,9 @@ def main(argv=None) -> int:
     convis = None if args.only_torch else run_convis(args, workloads)
     torch_res = None if args.only_convis else run_torch(args, workloads)
     rows = print_report(workloads, convis, torch_res)
+    layers = [] if args.no_layers or args.only_torch else run_conv_layers(args)
+    memory_workloads = [w for w in workloads if w.name in ("forward/16", "train/16")]
+    memory = [] if args.no_memory or not memory_workloads else run_memory(args, memory_workloads, torch_res)
 
     if args.json:
         Path(args.json).write_text(json.dumps({
@@ -707,6 +819,8 @@ def main(argv=None) -> int:
             "seconds": args.seconds,
             "repetitions": args.repetitions,
             "comparison": rows,
+            "conv_layers": layers,
+            "memory": memory,
             "convis": convis,
             "pytorch": torch_res,
         }, indent=2))

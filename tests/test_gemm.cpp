@@ -4,6 +4,8 @@
 
 #include <convis/backend/cpu/gemm.hpp>
 
+#include <thread>
+
 using convis::cpu_gemm::gemm;
 using convis::cpu_gemm::operand;
 
@@ -49,4 +51,139 @@ TEST_CASE("gemm writes only its tile of a larger C") {
     gemm(M, N, K, operand<float>{A.data(), K, 1}, operand<float>{B.data(), N, 1}, C.data(), ldc, false);
     for (int i = 0; i < M; ++i)
         for (int j = 0; j < ldc; ++j) CHECK(C[i * ldc + j] == (j < N ? 20.f : -7.f));
+}
+
+TEST_CASE("gemm adds a bias per row when it does not accumulate") {
+    convis::normal_stream rng(2);
+    for (int M : {5, 13, 30})
+        for (int N : {7, 40}) {
+            const int K = 9;
+            std::vector<float> A(M * K), B(K * N), bias(M), C(M * N);
+            for (auto& v : A) v = float(rng.next());
+            for (auto& v : B) v = float(rng.next());
+            for (auto& v : bias) v = float(rng.next());
+            gemm(M, N, K, operand<float>{A.data(), K, 1}, operand<float>{B.data(), N, 1}, C.data(), N, false, bias.data());
+            for (int i = 0; i < M; ++i)
+                for (int j = 0; j < N; ++j) {
+                    double s = bias[i];
+                    for (int k = 0; k < K; ++k) s += double(A[i * K + k]) * B[k * N + j];
+                    CHECK(C[i * N + j] == doctest::Approx(s).epsilon(1e-5));
+                }
+        }
+}
+
+TEST_CASE("gemm_rows from a packed A equals gemm on any aligned block of rows") {
+    convis::normal_stream rng(3);
+    const int M = 61, K = 800, N = 70;  // K spans three of the kernel's K blocks
+    std::vector<float> A(M * K), B(K * N), bias(M);
+    for (auto& v : A) v = float(rng.next());
+    for (auto& v : B) v = float(rng.next());
+    for (auto& v : bias) v = float(rng.next());
+    convis::cpu_gemm::packed_lhs<float> packed;
+    packed.prepare(M, K, operand<float>{A.data(), K, 1});
+    for (int i = packed.pieces() - 1; i >= 0; --i) packed.pack_piece(i);  // any order
+    std::vector<float> want(M * N), got(M * N, -1.f);
+    gemm(M, N, K, operand<float>{A.data(), K, 1}, operand<float>{B.data(), N, 1}, want.data(), N, false, bias.data());
+    const int step = 2 * convis::cpu_gemm::row_alignment<float>();
+    for (int r0 = 0; r0 < M; r0 += step) {
+        const int m = std::min(step, M - r0);
+        convis::cpu_gemm::gemm_rows(packed, r0, m, N, operand<float>{B.data(), N, 1}, got.data() + r0 * N, N, false,
+                                    bias.data() + r0);
+    }
+    for (int i = 0; i < M * N; ++i) CHECK(got[i] == doctest::Approx(want[i]).epsilon(1e-5));
+}
+
+namespace {
+
+/// A direct convolution in double precision: the reference for every way conv2d_forward cuts its work.
+std::vector<double> direct_conv(const convis::conv2d_desc& d, const std::vector<float>& x, const std::vector<float>& w,
+                                const std::vector<float>& b) {
+    std::vector<double> y(std::size_t(d.batch) * d.out_c * d.out_h * d.out_w);
+    for (int n = 0; n < d.batch; ++n)
+        for (int o = 0; o < d.out_c; ++o)
+            for (int oh = 0; oh < d.out_h; ++oh)
+                for (int ow = 0; ow < d.out_w; ++ow) {
+                    double s = b[o];
+                    for (int c = 0; c < d.in_c; ++c)
+                        for (int kh = 0; kh < d.kernel; ++kh)
+                            for (int kw = 0; kw < d.kernel; ++kw) {
+                                const int ih = oh * d.stride - d.pad + kh, iw = ow * d.stride - d.pad + kw;
+                                if (ih < 0 || ih >= d.in_h || iw < 0 || iw >= d.in_w) continue;
+                                s += double(w[((std::size_t(o) * d.in_c + c) * d.kernel + kh) * d.kernel + kw]) *
+                                     x[((std::size_t(n) * d.in_c + c) * d.in_h + ih) * d.in_w + iw];
+                            }
+                    y[((std::size_t(n) * d.out_c + o) * d.out_h + oh) * d.out_w + ow] = s;
+                }
+    return y;
+}
+
+}  // namespace
+
+TEST_CASE("conv2d_forward equals a direct convolution however its work is cut, on 1 to 3 threads") {
+    // Shapes that take each path: column tiles of one large map (70×70 > 2048 pixels), a map split
+    // over the threads, output channels split (small maps, batch 1), grouped small maps, a 1×1
+    // kernel read in place, stride 2 with padding.
+    const std::vector<convis::conv2d_desc> shapes = {
+        {1, 3, 72, 72, 20, 70, 70, 3, 1, 0},  {2, 4, 30, 30, 14, 15, 15, 3, 2, 1}, {1, 16, 9, 9, 40, 9, 9, 3, 1, 1},
+        {5, 8, 6, 6, 26, 6, 6, 3, 1, 1},      {3, 12, 20, 20, 13, 20, 20, 1, 1, 0}, {1, 12, 40, 40, 13, 40, 40, 1, 1, 0},
+    };
+    convis::normal_stream rng(4);
+    for (const auto& d : shapes) {
+        std::vector<float> x(std::size_t(d.batch) * d.in_c * d.in_h * d.in_w), w(std::size_t(d.out_c) * d.in_c * d.kernel * d.kernel),
+            b(d.out_c);
+        for (auto& v : x) v = float(rng.next());
+        for (auto& v : w) v = float(rng.next());
+        for (auto& v : b) v = float(rng.next());
+        const auto want = direct_conv(d, x, w, b);
+        for (int threads = 1; threads <= 3; ++threads) {
+            convis::set_threads(threads);
+            std::vector<float> y(want.size(), -99.f);
+            convis::scratch<convis::cpu, float> work;
+            convis::ops<convis::cpu>::conv2d_forward(d, x.data(), w.data(), b.data(), y.data(), work);
+            double worst = 0;
+            for (std::size_t i = 0; i < y.size(); ++i) worst = std::max(worst, std::abs(y[i] - want[i]));
+            INFO("batch " << d.batch << " in " << d.in_c << "×" << d.in_h << " out " << d.out_c << "×" << d.out_h
+                          << " kernel " << d.kernel << " threads " << threads);
+            CHECK(worst < 1e-4);
+        }
+    }
+    convis::set_threads(0);
+}
+
+TEST_CASE("linear_forward equals a direct product for every batch size and shape edge") {
+    convis::normal_stream rng(5);
+    for (int in : {48, 1040, 50})          // whole 16-float steps across k slices; and not (Eigen's path)
+        for (int out : {3, 130})           // fewer rows than a block; a row block cut short
+            for (int batch : {1, 5, 6, 7, 16})
+                for (int threads : {1, 2}) {
+                    convis::set_threads(threads);
+                    const convis::linear_desc d{batch, in, out};
+                    std::vector<float> x(batch * in), w(out * in), b(out), y(batch * out, -99.f);
+                    for (auto& v : x) v = float(rng.next());
+                    for (auto& v : w) v = float(rng.next());
+                    for (auto& v : b) v = float(rng.next());
+                    convis::ops<convis::cpu>::linear_forward(d, x.data(), w.data(), b.data(), y.data());
+                    double worst = 0;
+                    for (int n = 0; n < batch; ++n)
+                        for (int o = 0; o < out; ++o) {
+                            double s = b[o];
+                            for (int k = 0; k < in; ++k) s += double(x[n * in + k]) * w[o * in + k];
+                            worst = std::max(worst, std::abs(y[n * out + o] - s));
+                        }
+                    INFO("in " << in << " out " << out << " batch " << batch << " threads " << threads);
+                    CHECK(worst < 1e-3);
+                }
+    convis::set_threads(0);
+}
+
+TEST_CASE("set_threads reaches every thread of the program and refuses a negative count") {
+    const int all = convis::threads();
+    CHECK(all >= 1);
+    convis::set_threads(1);
+    int seen = 0;
+    std::thread([&] { seen = convis::threads(); }).join();
+    CHECK(seen == 1);
+    convis::set_threads(0);
+    CHECK(convis::threads() == all);
+    CHECK_THROWS_WITH_AS(convis::set_threads(-2), doctest::Contains("got -2"), convis::error);
 }

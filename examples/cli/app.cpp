@@ -16,6 +16,11 @@ program::program()
     : app{"convis: visualizing and understanding convolutional networks (Zeiler & Fergus, ECCV 2014)", "convis"} {
     app.set_version_flag("--version", std::string("convis ") + CONVIS_VERSION);
     app.require_subcommand(1);
+    // Given before or after the subcommand: `convis --threads 2 train …` or `convis train --threads 2 …`.
+    app.fallthrough();
+    app.add_option("--threads", threads, "CPU threads for every operation (default: all cores; also OMP_NUM_THREADS)")
+        ->check(CLI::PositiveNumber)
+        ->type_name("N");
 }
 
 std::unique_ptr<program> make_program() {

@@ -17,6 +17,7 @@ namespace convis_cli {
 struct program {
     CLI::App app;
     std::vector<command> commands;
+    int threads = 0;  ///< --threads: CPU threads for every operation; 0 = all cores
     program();
 };
 

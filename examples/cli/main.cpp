@@ -9,6 +9,8 @@
 #include <new>
 #include <string>
 
+#include <convis/core/threads.hpp>
+
 #include "app.hpp"
 
 namespace {
@@ -49,6 +51,7 @@ int main(int argc, char** argv) {
     }
 
     try {
+        convis::set_threads(program->threads);
         for (const auto& c : program->commands)
             if (c.app->parsed()) c.run();
     } catch (const std::bad_alloc&) {

@@ -4,6 +4,7 @@
 #include "core/shape.hpp"
 #include "core/tensor.hpp"
 #include "core/policy.hpp"
+#include "core/threads.hpp"
 #include "backend/cpu/ops.hpp"
 #include "layers/conv2d.hpp"
 #include "layers/dropout.hpp"

@@ -146,6 +146,19 @@ else
     pass "forward: $(head -1 out.txt)"
 fi
 
+# --threads, before or after the subcommand, changes nothing but the speed: the same bytes.
+run forward --threads 1 --model zfnet --classes 10 --weights w.safetensors --input x.safetensors \
+    --out y1.safetensors --layers conv1,pool5,fc8
+if [[ $rc -ne 0 ]]; then
+    fail "forward --threads 1: exit status $rc: $(cat err.txt)"
+elif ! cmp -s y.safetensors y1.safetensors; then
+    fail "forward --threads 1 wrote other numbers than the default thread count"
+else
+    pass "forward --threads 1: the same output, byte for byte"
+fi
+run --threads 3 info --model zfnet
+[[ $rc -eq 0 ]] || fail "--threads before the subcommand: exit status $rc: $(cat err.txt)"
+
 # ---- error paths ------------------------------------------------------------------------------
 fwd=(forward --model zfnet --classes 10 --out y2.safetensors)
 
@@ -186,6 +199,7 @@ expect_fail 2 "bad --model" alexnet -- info --model alexnet
 expect_fail 2 "bad --model in forward" alexnet -- \
     forward --model alexnet --weights w.safetensors --input x.safetensors --out y2.safetensors
 expect_fail 2 "non-numeric --classes" ten -- info --model zfnet --classes ten
+expect_fail 2 "zero --threads" --threads -- info --model zfnet --threads 0
 expect_fail 2 "missing --model" --model -- info
 expect_fail 2 "missing --weights" --weights -- forward --model zfnet --input x.safetensors --out y2.safetensors
 expect_fail 2 "bad --scheme" xavier -- init --model zfnet --out w2.safetensors --scheme xavier

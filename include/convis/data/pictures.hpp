@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "../core/error.hpp"
+#include "../core/threads.hpp"
 #include "../core/tensor.hpp"
 #include "../io/idx.hpp"
 #include "../io/image.hpp"
@@ -106,7 +107,7 @@ void load_batch(const picture_set& pictures, std::int64_t first, int count, cons
     x.resize(count);
     if (fitted) fitted->assign(std::size_t(count), image{});
     std::exception_ptr failure;
-#pragma omp parallel for schedule(dynamic)
+#pragma omp parallel for schedule(dynamic) num_threads(convis::threads())
     for (int n = 0; n < count; ++n) {
         try {
             image img = fit_picture(pictures.load(first + n), In::channels, In::height, In::width);
@@ -134,7 +135,7 @@ inline image_set load_labelled_folder(const image_folder& folder, int channels, 
             throw error(folder.files[i] + ": a picture outside every class folder; training pictures go in " + folder.root +
                         "/<class>/");
     std::exception_ptr failure;
-#pragma omp parallel for schedule(dynamic)
+#pragma omp parallel for schedule(dynamic) num_threads(convis::threads())
     for (int i = 0; i < s.count; ++i) {
         try {
             const image img = fit_picture(read_image(folder.files[std::size_t(i)]), channels, height, width);

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "../core/error.hpp"
+#include "../core/threads.hpp"
 
 namespace convis {
 
@@ -54,7 +55,7 @@ struct sgd_kernels {
     static void update(std::size_t n, T* p, const T* g, T* buf, double lr, double momentum, double weight_decay,
                        bool first) {
         const std::ptrdiff_t m = std::ptrdiff_t(n);
-#pragma omp parallel for schedule(static) if (m > 65536)
+#pragma omp parallel for schedule(static) num_threads(convis::threads()) if (m > 65536)
         for (std::ptrdiff_t i = 0; i < m; ++i) {
             const double d = double(g[i]) + weight_decay * double(p[i]);
             buf[i] = T(first ? d : momentum * double(buf[i]) + d);

@@ -9,6 +9,7 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <cstddef>
+#include <type_traits>
 
 #if defined(__AVX512F__)
 #include <immintrin.h>
@@ -18,6 +19,7 @@
 #endif
 
 #include "../../core/buffer.hpp"
+#include "../../core/threads.hpp"
 
 namespace convis::cpu_gemm {
 
@@ -29,26 +31,68 @@ struct operand {
     T operator()(std::ptrdiff_t i, std::ptrdiff_t j) const { return data[i * row_stride + j * col_stride]; }
 };
 
-/// C[M×N] (rows ldc apart, columns contiguous) = A[M×K]·B[K×N], or += when accumulate.
+/// C[M×N] (rows ldc apart, columns contiguous) = A[M×K]·B[K×N] (+ row_bias[i] on row i when
+/// given), or C += A·B when accumulate (row_bias ignored).
 /// Runs on the calling thread when called inside an OpenMP parallel region, else on all threads.
 template <class T>
-void gemm(int M, int N, int K, operand<T> A, operand<T> B, T* C, std::ptrdiff_t ldc, bool accumulate);
+void gemm(int M, int N, int K, operand<T> A, operand<T> B, T* C, std::ptrdiff_t ldc, bool accumulate,
+          const T* row_bias = nullptr);
+
+/// A left operand packed once for many products that share it: a convolution's weights against
+/// each tile of its columns. Packing is the kernel's own layout (MR-row slivers per K block), so a
+/// product from it skips the per-call packing of A.
+template <class T>
+class packed_lhs {
+public:
+    /// Packs A[M×K] on the calling thread (memory is kept and reused by the next pack).
+    void pack(int M, int K, operand<T> A) {
+        prepare(M, K, A);
+        for (int i = 0; i < pieces(); ++i) pack_piece(i);
+    }
+    /// The same in pieces, for threads to share: prepare, then every piece in [0, pieces()) once.
+    void prepare(int M, int K, operand<T> A);
+    int pieces() const;
+    void pack_piece(int i);
+    int rows() const { return M_; }
+    int depth() const { return K_; }
+
+private:
+    template <class U>
+    friend void gemm_rows(const packed_lhs<U>&, int, int, int, operand<U>, U*, std::ptrdiff_t, bool, const U*);
+    int M_ = 0, K_ = 0;
+    operand<T> source_{nullptr, 0, 0};
+    host_buffer<T> packed_;
+};
+
+/// Rows that a gemm_rows block must start on (the kernel's micro-tile height for float on AVX-512).
+template <class T>
+constexpr int row_alignment();
+
+/// C[m×N] (+)= rows [r0, r0+m) of the packed A times B, with row_bias as in gemm (indexed from r0),
+/// always on the calling thread: the caller spreads blocks of rows or columns over its threads.
+/// r0 must be a multiple of row_alignment<T>().
+template <class T>
+void gemm_rows(const packed_lhs<T>& A, int r0, int m, int N, operand<T> B, T* C, std::ptrdiff_t ldc, bool accumulate,
+               const T* row_bias);
 
 // ---- details -------------------------------------------------------------------------------
 
 namespace detail {
 
 template <class T>
-void eigen_gemm(int M, int N, int K, operand<T> A, operand<T> B, T* C, std::ptrdiff_t ldc, bool accumulate) {
+void eigen_gemm(int M, int N, int K, operand<T> A, operand<T> B, T* C, std::ptrdiff_t ldc, bool accumulate,
+                const T* row_bias) {
     using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
     using S = Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>;
     Eigen::Map<const Mat, 0, S> a(A.data, M, K, S(A.row_stride, A.col_stride));
     Eigen::Map<const Mat, 0, S> b(B.data, K, N, S(B.row_stride, B.col_stride));
     Eigen::Map<Mat, 0, Eigen::OuterStride<>> c(C, M, N, Eigen::OuterStride<>(ldc));
-    if (accumulate)
+    if (accumulate) {
         c.noalias() += a * b;
-    else
+    } else {
         c.noalias() = a * b;
+        if (row_bias) c.colwise() += Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(row_bias, M);
+    }
 }
 
 #if defined(__AVX512F__)
@@ -89,7 +133,7 @@ inline void pack_b(operand<float> B, int k0, int kc, int j0, int nc, float* Bp) 
 /// last tile of at most 16 columns (a 13×13 map has 169 = 5·32 + 9) at half the work.
 template <int NV>
 inline void micro_kernel(int kc, const float* __restrict Ap, const float* __restrict Bp, float* C,
-                         std::ptrdiff_t ldc, int rows, int cols, bool add) {
+                         std::ptrdiff_t ldc, int rows, int cols, bool add, const float* bias) {
     __m512 c[MR][NV];
     for (int r = 0; r < MR; ++r)
         for (int v = 0; v < NV; ++v) c[r][v] = _mm512_setzero_ps();
@@ -109,21 +153,33 @@ inline void micro_kernel(int kc, const float* __restrict Ap, const float* __rest
         const int n = std::clamp(cols - 16 * v, 0, 16);
         mask[v] = n == 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1);
     }
+    // Masked loads and stores cost several times more than plain ones on some cores (AMD): a
+    // full tile uses plain ones.
+    const bool full = cols == 16 * NV;
     for (int r = 0; r < rows; ++r) {
         float* row = C + r * ldc;
         for (int v = 0; v < NV; ++v) {
-            if (add) c[r][v] = _mm512_add_ps(c[r][v], _mm512_maskz_loadu_ps(mask[v], row + 16 * v));
-            _mm512_mask_storeu_ps(row + 16 * v, mask[v], c[r][v]);
+            if (add)
+                c[r][v] = _mm512_add_ps(c[r][v], full ? _mm512_loadu_ps(row + 16 * v)
+                                                      : _mm512_maskz_loadu_ps(mask[v], row + 16 * v));
+            else if (bias)
+                c[r][v] = _mm512_add_ps(c[r][v], _mm512_set1_ps(bias[r]));
+            if (full)
+                _mm512_storeu_ps(row + 16 * v, c[r][v]);
+            else
+                _mm512_mask_storeu_ps(row + 16 * v, mask[v], c[r][v]);
         }
     }
 }
 
-/// One thread's share: columns [j_begin, j_end) of C.
-inline void gemm_avx512_cols(int M, int K, operand<float> A, operand<float> B, float* C, std::ptrdiff_t ldc,
-                             bool accumulate, int j_begin, int j_end) {
-    // Packing buffers live as long as the thread: allocated once, reused by every call.
-    thread_local host_buffer<float> a_pack, b_pack;
-    a_pack.resize(std::size_t(MC) * KC);
+/// One thread's share: columns [j_begin, j_end) of C. a_block(ic, mc, pc, kc) gives the packed
+/// slivers of rows [ic, ic+mc) for the K block [pc, pc+kc) — packed on the spot or taken from a
+/// packed_lhs.
+template <class ABlock>
+inline void gemm_avx512_cols(int M, int K, ABlock&& a_block, operand<float> B, float* C, std::ptrdiff_t ldc,
+                             bool accumulate, const float* bias, int j_begin, int j_end) {
+    // The packing buffer lives as long as the thread: allocated once, reused by every call.
+    thread_local host_buffer<float> b_pack;
     b_pack.resize(std::size_t(KC) * (NC + NR));
     for (int jc = j_begin; jc < j_end; jc += NC) {
         const int nc = std::min(NC, j_end - jc);
@@ -133,40 +189,61 @@ inline void gemm_avx512_cols(int M, int K, operand<float> A, operand<float> B, f
             pack_b(B, pc, kc, jc, nc, b_pack.data());
             for (int ic = 0; ic < M; ic += MC) {
                 const int mc = std::min(MC, M - ic);
-                pack_a(A, ic, mc, pc, kc, a_pack.data());
+                const float* a_pack = a_block(ic, mc, pc, kc);
                 for (int jr = 0; jr < nc; jr += NR) {
                     const float* bp = b_pack.data() + std::ptrdiff_t(jr / NR) * kc * NR;
                     for (int ir = 0; ir < mc; ir += MR) {
-                        const float* ap = a_pack.data() + std::ptrdiff_t(ir / MR) * kc * MR;
+                        const float* ap = a_pack + std::ptrdiff_t(ir / MR) * kc * MR;
                         float* c = C + std::ptrdiff_t(ic + ir) * ldc + jc + jr;
+                        const float* b = bias ? bias + ic + ir : nullptr;
                         const int rows = std::min(MR, mc - ir), cols = std::min(NR, nc - jr);
                         if (cols > 16)
-                            micro_kernel<2>(kc, ap, bp, c, ldc, rows, cols, add);
+                            micro_kernel<2>(kc, ap, bp, c, ldc, rows, cols, add, b);
                         else
-                            micro_kernel<1>(kc, ap, bp, c, ldc, rows, cols, add);
+                            micro_kernel<1>(kc, ap, bp, c, ldc, rows, cols, add, b);
                     }
                 }
             }
         }
     }
 }
+
+/// gemm_avx512_cols with A packed block by block on the calling thread.
+inline void gemm_avx512_cols(int M, int K, operand<float> A, operand<float> B, float* C, std::ptrdiff_t ldc,
+                             bool accumulate, const float* bias, int j_begin, int j_end) {
+    thread_local host_buffer<float> a_pack;
+    a_pack.resize(std::size_t(MC) * KC);
+    gemm_avx512_cols(
+        M, K,
+        [&](int ic, int mc, int pc, int kc) {
+            pack_a(A, ic, mc, pc, kc, a_pack.data());
+            return static_cast<const float*>(a_pack.data());
+        },
+        B, C, ldc, accumulate, bias, j_begin, j_end);
+}
 #endif
 
 }  // namespace detail
 
+namespace detail {
+/// C = bias (or 0), or C unchanged when accumulating: the product of an empty K.
 template <class T>
-void gemm(int M, int N, int K, operand<T> A, operand<T> B, T* C, std::ptrdiff_t ldc, bool accumulate) {
+void empty_product(int M, int N, T* C, std::ptrdiff_t ldc, bool accumulate, const T* row_bias) {
+    if (!accumulate)
+        for (int i = 0; i < M; ++i) std::fill_n(C + std::ptrdiff_t(i) * ldc, N, row_bias ? row_bias[i] : T(0));
+}
+}  // namespace detail
+
+template <class T>
+void gemm(int M, int N, int K, operand<T> A, operand<T> B, T* C, std::ptrdiff_t ldc, bool accumulate,
+          const T* row_bias) {
     if (M <= 0 || N <= 0) return;
-    if (K <= 0) {
-        if (!accumulate)
-            for (int i = 0; i < M; ++i) std::fill_n(C + std::ptrdiff_t(i) * ldc, N, T(0));
-        return;
-    }
+    if (K <= 0) return detail::empty_product(M, N, C, ldc, accumulate, row_bias);
 #if defined(__AVX512F__)
     if constexpr (std::is_same_v<T, float>) {
         int threads = 1;
 #ifdef _OPENMP
-        if (!omp_in_parallel()) threads = omp_get_max_threads();
+        if (!omp_in_parallel()) threads = convis::threads();
 #endif
         // Split the columns when there are enough of them, else the rows (a 13×13 map's transposed
         // convolution has 169 columns and thousands of rows).
@@ -174,7 +251,7 @@ void gemm(int M, int N, int K, operand<T> A, operand<T> B, T* C, std::ptrdiff_t 
         const int extent = by_cols ? N : M, unit = by_cols ? detail::NR : detail::MR;
         threads = std::min(threads, std::max(1, extent / (by_cols ? 256 : 4 * detail::MR)));
         if (threads <= 1) {
-            detail::gemm_avx512_cols(M, K, A, B, C, ldc, accumulate, 0, N);
+            detail::gemm_avx512_cols(M, K, A, B, C, ldc, accumulate, row_bias, 0, N);
         } else {
             const int chunk = ((extent + threads - 1) / threads + unit - 1) / unit * unit;
 #pragma omp parallel for schedule(static) num_threads(threads)
@@ -182,17 +259,85 @@ void gemm(int M, int N, int K, operand<T> A, operand<T> B, T* C, std::ptrdiff_t 
                 const int b0 = t * chunk, b1 = std::min(extent, b0 + chunk);
                 if (b0 >= b1) continue;
                 if (by_cols) {
-                    detail::gemm_avx512_cols(M, K, A, B, C, ldc, accumulate, b0, b1);
+                    detail::gemm_avx512_cols(M, K, A, B, C, ldc, accumulate, row_bias, b0, b1);
                 } else {
                     const operand<float> rows{A.data + std::ptrdiff_t(b0) * A.row_stride, A.row_stride, A.col_stride};
-                    detail::gemm_avx512_cols(b1 - b0, K, rows, B, C + std::ptrdiff_t(b0) * ldc, ldc, accumulate, 0, N);
+                    detail::gemm_avx512_cols(b1 - b0, K, rows, B, C + std::ptrdiff_t(b0) * ldc, ldc, accumulate,
+                                             row_bias ? row_bias + b0 : nullptr, 0, N);
                 }
             }
         }
         return;
     }
 #endif
-    detail::eigen_gemm(M, N, K, A, B, C, ldc, accumulate);
+    detail::eigen_gemm(M, N, K, A, B, C, ldc, accumulate, row_bias);
+}
+
+template <class T>
+constexpr int row_alignment() {
+#if defined(__AVX512F__)
+    if constexpr (std::is_same_v<T, float>) return detail::MR;
+#endif
+    return 1;
+}
+
+template <class T>
+void packed_lhs<T>::prepare(int M, int K, operand<T> A) {
+    M_ = M, K_ = K, source_ = A;
+#if defined(__AVX512F__)
+    if constexpr (std::is_same_v<T, float>) {
+        // Block pc (K rows [pc, pc+kc)) starts at pc·M_padded; inside it, MR-row slivers of kc·MR.
+        const int padded = (M + detail::MR - 1) / detail::MR * detail::MR;
+        packed_.resize(std::size_t(padded) * std::size_t(std::max(K, 0)));
+    }
+#endif
+}
+
+template <class T>
+int packed_lhs<T>::pieces() const {
+#if defined(__AVX512F__)
+    if constexpr (std::is_same_v<T, float>)  // one piece: one sliver of one K block
+        return (K_ + detail::KC - 1) / detail::KC * ((M_ + detail::MR - 1) / detail::MR);
+#endif
+    return 0;  // Eigen reads the source as it is
+}
+
+template <class T>
+void packed_lhs<T>::pack_piece(int i) {
+#if defined(__AVX512F__)
+    if constexpr (std::is_same_v<T, float>) {
+        const int slivers = (M_ + detail::MR - 1) / detail::MR, padded = slivers * detail::MR;
+        const int pc = i / slivers * detail::KC, s = i % slivers, kc = std::min(detail::KC, K_ - pc);
+        detail::pack_a(source_, s * detail::MR, std::min(detail::MR, M_ - s * detail::MR), pc, kc,
+                       packed_.data() + std::ptrdiff_t(pc) * padded + std::ptrdiff_t(s) * kc * detail::MR);
+        return;
+    }
+#endif
+    (void)i;
+}
+
+template <class T>
+void gemm_rows(const packed_lhs<T>& A, int r0, int m, int N, operand<T> B, T* C, std::ptrdiff_t ldc, bool accumulate,
+               const T* row_bias) {
+    const int K = A.K_;
+    if (m <= 0 || N <= 0) return;
+    if (K <= 0) return detail::empty_product(m, N, C, ldc, accumulate, row_bias);
+#if defined(__AVX512F__)
+    if constexpr (std::is_same_v<T, float>) {
+        const int padded = (A.M_ + detail::MR - 1) / detail::MR * detail::MR;
+        const float* base = A.packed_.data();
+        detail::gemm_avx512_cols(
+            m, K,
+            [&](int ic, int, int pc, int kc) {
+                return base + std::ptrdiff_t(pc) * padded + std::ptrdiff_t((r0 + ic) / detail::MR) * kc * detail::MR;
+            },
+            B, C, ldc, accumulate, row_bias, 0, N);
+        return;
+    }
+#endif
+    const operand<T> rows{A.source_.data + std::ptrdiff_t(r0) * A.source_.row_stride, A.source_.row_stride,
+                          A.source_.col_stride};
+    detail::eigen_gemm(m, N, K, rows, B, C, ldc, accumulate, row_bias);
 }
 
 }  // namespace convis::cpu_gemm

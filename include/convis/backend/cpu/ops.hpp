@@ -25,18 +25,13 @@
 #include "../../core/counter_random.hpp"
 #include "../../core/op_desc.hpp"
 #include "../../core/policy.hpp"
+#include "../../core/threads.hpp"
 #include "gemm.hpp"
 
 namespace convis {
 
 namespace cpu_detail {
-inline int max_threads() {
-#ifdef _OPENMP
-    return omp_get_max_threads();
-#else
-    return 1;
-#endif
-}
+inline int max_threads() { return convis::threads(); }
 inline int thread_id() {
 #ifdef _OPENMP
     return omp_get_thread_num();
@@ -56,6 +51,7 @@ template <class T>
 struct scratch<cpu, T> {
     std::vector<host_buffer<T>> columns;
     std::vector<host_buffer<T>> accum;
+    cpu_gemm::packed_lhs<T> weights;  ///< the convolution's weights, packed once per call
 
     T* column(int thread, std::size_t n) { return grow(columns, thread, n); }
     T* accumulator(int thread, std::size_t n) { return grow(accum, thread, n); }
@@ -94,14 +90,19 @@ struct ops<cpu> {
     /// gx = gy where y > 0.
     template <class T>
     static void relu_backward(std::size_t n, const T* y, const T* gy, T* gx) {
-        for_chunks(n, [&](std::size_t i0, std::size_t len) {
-            for (std::size_t i = i0; i < i0 + len; ++i) gx[i] = y[i] > T(0) ? gy[i] : T(0);
+        // Both loads unconditional, so the loop is a vector select: a branch on the sign of y
+        // mispredicts half the time on real activations (8× slower on conv1's output).
+        for_chunks(n, [y, gy, gx](std::size_t i0, std::size_t len) {
+            for (std::size_t i = i0; i < i0 + len; ++i) {
+                const T g = gy[i];
+                gx[i] = y[i] > T(0) ? g : T(0);
+            }
         });
     }
     /// The deconvnet's rectification (core/op_desc.hpp's `rectified`), element by element.
     template <class T>
     static void rectify(rectify_mode mode, std::size_t n, const T* y, const T* g, T* out) {
-        for_chunks(n, [&](std::size_t i0, std::size_t len) {
+        for_chunks(n, [mode, y, g, out](std::size_t i0, std::size_t len) {
             for (std::size_t i = i0; i < i0 + len; ++i) out[i] = rectified(mode, y[i], g[i]);
         });
     }
@@ -119,7 +120,7 @@ struct ops<cpu> {
                                 const T* x, T* y, T* mask) {
         const T keep_scale = T(1.0 / (1.0 - p));
         const std::uint64_t stream = counter_random::stream(seed, call);
-#pragma omp parallel for schedule(static) if (n > 65536)
+#pragma omp parallel for schedule(static) num_threads(cpu_detail::max_threads()) if (n > 65536)
         for (std::int64_t i = 0; i < std::int64_t(n); ++i) {
             const double u = counter_random::uniform(stream, std::uint64_t(i));
             mask[i] = u >= p ? keep_scale : T(0);
@@ -138,41 +139,51 @@ struct ops<cpu> {
     }
 
     // ---- convolution -----------------------------------------------------------------------
-    /// y = conv(x, w) + b. Images with small maps are taken in groups whose columns sit side by
-    /// side, so that the GEMM still gets enough columns to run at speed.
+    /// y = conv(x, w) + b. The work is cut into units — a group of images, a tile of output
+    /// pixels, a block of output channels — spread over the threads; each unit gathers its own
+    /// columns into its thread's buffer and runs the GEMM there, the bias added as the GEMM
+    /// writes. The weights are packed once per call for every unit. Images with small maps are
+    /// taken in groups whose columns sit side by side, so that the GEMM still gets enough columns
+    /// to run at speed.
     template <class T>
     static void conv2d_forward(const conv2d_desc& d, const T* x, const T* w, const T* b, T* y,
                                scratch<cpu, T>& work) {
         using namespace cpu_detail;
         const conv_plan p = plan(d);
-        const int threads = p.groups > 1 ? std::min(max_threads(), p.groups) : 1;
-        for (int t = 0; t < threads; ++t) work.column(t, p.cols_size + p.out_size_group);
-        Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>> B(b, d.out_c);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
-        for (int g = 0; g < p.groups; ++g) {
-            const int n0 = g * p.per_group, count = std::min(p.per_group, d.batch - n0);
-            const Eigen::Index ncols = Eigen::Index(count) * Eigen::Index(p.ohw);
+        const conv_units u = units(d, p);
+        const int threads = std::min(max_threads(), u.count());
+        for (int t = 0; t < threads; ++t) work.column(t, u.buffer_size(p, d.out_c));
+        auto& weights = work.weights;
+        weights.prepare(d.out_c, int(p.ckk), cpu_gemm::operand<T>{w, std::ptrdiff_t(p.ckk), 1});
+#pragma omp parallel num_threads(threads) if (threads > 1)
+        {
+#pragma omp for schedule(static)
+        for (int i = 0; i < weights.pieces(); ++i) weights.pack_piece(i);
+#pragma omp for schedule(dynamic, 1)
+        for (int i = 0; i < u.count(); ++i) {
+            const conv_unit c = u.at(i, d, p);
             T* buf = work.columns[thread_id()].data();
-            const T* cols = buf;
-            if (p.direct && count == 1) {
-                cols = x + n0 * p.in_size;
+            const std::ptrdiff_t ncols = std::ptrdiff_t(c.count) * (c.j1 - c.j0);
+            cpu_gemm::operand<T> cols{buf, ncols, 1};
+            if (p.direct && c.count == 1) {
+                cols = {x + c.n0 * p.in_size + c.j0, std::ptrdiff_t(p.ohw), 1};
             } else {
-                for (int i = 0; i < count; ++i) gather_columns(d, p, x + (n0 + i) * p.in_size, buf + i * p.ohw, ncols);
+                for (int k = 0; k < c.count; ++k)
+                    gather_columns(d, p, x + (c.n0 + k) * p.in_size, buf + k * (c.j1 - c.j0), ncols, c.j0, c.j1);
             }
-            const cpu_gemm::operand<T> Wop{w, std::ptrdiff_t(p.ckk), 1}, Cop{cols, ncols, 1};
-            if (count == 1) {
-                Eigen::Map<MatR<T>> Y(y + n0 * p.out_size, d.out_c, Eigen::Index(p.ohw));
-                cpu_gemm::gemm(d.out_c, int(ncols), int(p.ckk), Wop, Cop, Y.data(), ncols, false);
-                Y.colwise() += B;
-            } else {
-                Eigen::Map<MatR<T>> Y(buf + p.cols_size, d.out_c, ncols);
-                cpu_gemm::gemm(d.out_c, int(ncols), int(p.ckk), Wop, Cop, Y.data(), ncols, false);
-                for (int i = 0; i < count; ++i) {  // [out_c, count·ohw] → count × [out_c, ohw]
-                    Eigen::Map<MatR<T>> Yn(y + (n0 + i) * p.out_size, d.out_c, Eigen::Index(p.ohw));
-                    Yn = Y.middleCols(Eigen::Index(i) * p.ohw, Eigen::Index(p.ohw));
-                    Yn.colwise() += B;
-                }
+            if (c.count == 1) {  // straight into the image's output rows
+                T* out = y + c.n0 * p.out_size + std::size_t(c.r0) * p.ohw + c.j0;
+                cpu_gemm::gemm_rows(weights, c.r0, c.rows, int(ncols), cols, out, std::ptrdiff_t(p.ohw), false,
+                                    b + c.r0);
+            } else {  // [rows, count·ohw] → count × [rows, ohw]
+                T* out = buf + p.cols_size;
+                cpu_gemm::gemm_rows(weights, c.r0, c.rows, int(ncols), cols, out, ncols, false, b + c.r0);
+                for (int k = 0; k < c.count; ++k)
+                    for (int r = 0; r < c.rows; ++r)
+                        std::memcpy(y + (c.n0 + k) * p.out_size + (std::size_t(c.r0) + r) * p.ohw,
+                                    out + r * ncols + k * std::ptrdiff_t(p.ohw), p.ohw * sizeof(T));
             }
+        }
         }
     }
 
@@ -253,7 +264,7 @@ struct ops<cpu> {
         const int inner_hi = std::max(inner_lo, std::min(d.out_w, d.in_w + d.pad - d.kernel >= 0
                                                                       ? (d.in_w + d.pad - d.kernel) / d.stride + 1
                                                                       : 0));
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(cpu_detail::max_threads())
         for (std::int64_t pl = 0; pl < planes; ++pl) {
             const T* xp = x + pl * in_plane;
             T* yp = y + pl * out_plane;
@@ -287,7 +298,7 @@ struct ops<cpu> {
 #if defined(__AVX512F__)
                 if constexpr (std::is_same_v<T, float>) {
                     if (d.stride == 2) {
-                        pool_inner_stride2(xp, d.in_w, h0, h1, d.kernel, d.pad, inner_lo, inner_hi, yr, sr);
+                        pool_inner_stride2(xp, d.in_w, int(in_plane), h0, h1, d.kernel, d.pad, inner_lo, inner_hi, yr, sr);
                         continue;
                     }
                 }
@@ -317,7 +328,7 @@ struct ops<cpu> {
         const std::int64_t planes = std::int64_t(d.batch) * d.channels;
         const std::size_t in_plane = std::size_t(d.in_h) * d.in_w;
         const std::size_t out_plane = std::size_t(d.out_h) * d.out_w;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(cpu_detail::max_threads())
         for (std::int64_t pl = 0; pl < planes; ++pl) {
             T* gp = gx + pl * in_plane;
             std::fill_n(gp, in_plane, T(0));
@@ -335,7 +346,7 @@ struct ops<cpu> {
         using Arr = Eigen::Array<T, Eigen::Dynamic, 1>;
         const std::int64_t planes = std::int64_t(d.batch) * d.channels;
         const T coeff = T(d.alpha / d.size);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(cpu_detail::max_threads())
         for (std::int64_t pl = 0; pl < planes; ++pl) {
             const int n = int(pl / d.channels), c = int(pl % d.channels);
             const std::size_t base = std::size_t(n) * d.channels * d.plane;
@@ -358,7 +369,7 @@ struct ops<cpu> {
         using Arr = Eigen::Array<T, Eigen::Dynamic, 1>;
         const T coeff = T(2.0 * d.alpha * d.beta / d.size);
         const std::int64_t planes = std::int64_t(d.batch) * d.channels;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(cpu_detail::max_threads())
         for (std::int64_t pl = 0; pl < planes; ++pl) {
             const int n = int(pl / d.channels), c = int(pl % d.channels);
             const std::size_t base = std::size_t(n) * d.channels * d.plane;
@@ -377,40 +388,36 @@ struct ops<cpu> {
     }
 
     // ---- fully connected -------------------------------------------------------------------
-    /// y = x W^T + b. Computed as y^T = W x^T — the same memory read column-major — with the
-    /// rows of W (output features) split across threads: W streams through once, and a small
-    /// batch does not leave Eigen's GEMM packing a 150 MB right-hand side (2× faster for fc6).
+    /// y = x W^T + b, with the rows of W (output features) split across threads: W streams
+    /// through once (fc6's is 151 MB), which at ZFNet's batch sizes is what bounds the layer.
+    /// On AVX-512 a kernel of its own computes dot products of 4 rows of W with up to 6 samples
+    /// at a time over a slice of W that stays in the L1 cache; elsewhere it is Eigen's product.
     template <class T>
     static void linear_forward(const linear_desc& d, const T* x, const T* w, const T* b, T* y) {
         using namespace cpu_detail;
-        using MatC = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
-        Eigen::Map<const MatR<T>> X(x, d.batch, d.in), W(w, d.out, d.in);
-        Eigen::Map<MatC> YT(y, d.out, d.batch);
-        Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>> B(b, d.out);
         const int threads = std::min(max_threads(), std::max(1, d.out / 64));
         const int chunk = ((d.out + threads - 1) / threads + 15) / 16 * 16;
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
         for (int t = 0; t < threads; ++t) {
             const int o0 = t * chunk, cnt = std::min(chunk, d.out - o0);
-            if (cnt <= 0) continue;
-            YT.middleRows(o0, cnt).noalias() = W.middleRows(o0, cnt) * X.transpose();
-            YT.middleRows(o0, cnt).colwise() += B.segment(o0, cnt);
+            if (cnt > 0) linear_rows(d, x, w, b, y, o0, cnt);
         }
     }
-    /// gx = gy W (if gx), gW += gy^T x, gb += column sums of gy (if gw).
+    /// gx = gy W (if gx), gW += gy^T x, gb += column sums of gy (if gw). gx is computed as
+    /// gx^T = W^T gy^T, for the same reason as the forward: W is the left operand.
     template <class T>
     static void linear_backward(const linear_desc& d, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb) {
         using namespace cpu_detail;
-        Eigen::Map<const MatR<T>> X(x, d.batch, d.in), W(w, d.out, d.in), GY(gy, d.batch, d.out);
         if (gw) {  // null: the input gradient only (the deconvnet's transposed Linear)
-            Eigen::Map<MatR<T>> GW(gw, d.out, d.in);
-            Eigen::Map<VecR<T>> GB(gb, d.out);
-            GW.noalias() += GY.transpose() * X;
-            GB += GY.colwise().sum();
+            cpu_gemm::gemm(d.out, d.in, d.batch, cpu_gemm::operand<T>{gy, 1, d.out}, cpu_gemm::operand<T>{x, d.in, 1}, gw,
+                           d.in, true);
+            Eigen::Map<VecR<T>>(gb, d.out) += Eigen::Map<const MatR<T>>(gy, d.batch, d.out).colwise().sum();
         }
         if (gx) {
-            Eigen::Map<MatR<T>> GX(gx, d.batch, d.in);
-            GX.noalias() = GY * W;
+            T* gxt = transposed_buffer<T>(std::size_t(d.in) * d.batch);
+            cpu_gemm::gemm(d.in, d.batch, d.out, cpu_gemm::operand<T>{w, 1, d.in}, cpu_gemm::operand<T>{gy, 1, d.out},
+                           gxt, d.batch, false);
+            transpose(d.in, d.batch, gxt, gx);
         }
     }
 
@@ -437,6 +444,91 @@ struct ops<cpu> {
     }
 
 private:
+    /// Outputs [o0, o0+count) of every sample of linear_forward.
+    template <class T>
+    static void linear_rows(const linear_desc& d, const T* x, const T* w, const T* b, T* y, int o0, int count) {
+#if defined(__AVX512F__)
+        if constexpr (std::is_same_v<T, float>) {
+            if (d.in % 16 == 0) return linear_rows_avx512(d, x, w, b, y, o0, count);
+        }
+#endif
+        using MatC = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
+        Eigen::Map<const cpu_detail::MatR<T>> X(x, d.batch, d.in), W(w, d.out, d.in);
+        Eigen::Map<MatC> YT(y, d.out, d.batch);  // y read column-major is y^T
+        YT.middleRows(o0, count).noalias() = W.middleRows(o0, count) * X.transpose();
+        YT.middleRows(o0, count).colwise() += Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(b + o0, count);
+    }
+#if defined(__AVX512F__)
+    static void linear_rows_avx512(const linear_desc& d, const float* x, const float* w, const float* b, float* y,
+                                   int o0, int count) {
+        constexpr int RB = 4, NB = 6, KB = 512;  // rows, samples, and the slice of k kept in L1
+        const int nblocks = (d.batch + NB - 1) / NB;
+        thread_local host_buffer<float> partial;  // running sums of every sample block, per row block
+        partial.resize(std::size_t(nblocks) * RB * NB * 16);
+        for (int o = o0; o < o0 + count; o += RB) {
+            const int rows = std::min(RB, o0 + count - o);
+            for (int k0 = 0; k0 < d.in; k0 += KB) {
+                const int kn = std::min(KB, d.in - k0);
+                for (int nb = 0; nb < nblocks; ++nb) {
+                    const int n0 = nb * NB, ns = std::min(NB, d.batch - n0);
+                    float* acc = partial.data() + std::size_t(nb) * RB * NB * 16;
+                    switch (ns) {
+                        case 1: linear_block<1>(d, x, w, o, rows, n0, k0, kn, acc); break;
+                        case 2: linear_block<2>(d, x, w, o, rows, n0, k0, kn, acc); break;
+                        case 3: linear_block<3>(d, x, w, o, rows, n0, k0, kn, acc); break;
+                        case 4: linear_block<4>(d, x, w, o, rows, n0, k0, kn, acc); break;
+                        case 5: linear_block<5>(d, x, w, o, rows, n0, k0, kn, acc); break;
+                        default: linear_block<6>(d, x, w, o, rows, n0, k0, kn, acc); break;
+                    }
+                }
+            }
+            for (int nb = 0; nb < nblocks; ++nb) {
+                const int n0 = nb * NB, ns = std::min(NB, d.batch - n0);
+                const float* acc = partial.data() + std::size_t(nb) * RB * NB * 16;
+                for (int r = 0; r < rows; ++r)
+                    for (int n = 0; n < ns; ++n)
+                        y[std::size_t(n0 + n) * d.out + o + r] = _mm512_reduce_add_ps(_mm512_load_ps(acc + (r * NB + n) * 16)) + b[o + r];
+            }
+        }
+    }
+    /// acc[r][n] (16 partial sums each) += W[o+r, k0:k0+kn] · x[n0+n, k0:k0+kn] (zeroed first at k0 = 0).
+    template <int NS>
+    static void linear_block(const linear_desc& d, const float* x, const float* w, int o, int rows, int n0, int k0,
+                             int kn, float* acc) {
+        constexpr int RB = 4, NB = 6;
+        __m512 c[RB][NS];
+        for (int r = 0; r < RB; ++r)
+            for (int n = 0; n < NS; ++n) c[r][n] = k0 == 0 ? _mm512_setzero_ps() : _mm512_load_ps(acc + (r * NB + n) * 16);
+        const float* wr[RB];
+        for (int r = 0; r < RB; ++r) wr[r] = w + std::size_t(o + std::min(r, rows - 1)) * d.in + k0;
+        const float* xn[NS];
+        for (int n = 0; n < NS; ++n) xn[n] = x + std::size_t(n0 + n) * d.in + k0;
+        for (int k = 0; k < kn; k += 16) {
+            __m512 wv[RB];
+            for (int r = 0; r < RB; ++r) wv[r] = _mm512_loadu_ps(wr[r] + k);
+            for (int n = 0; n < NS; ++n) {
+                const __m512 xv = _mm512_loadu_ps(xn[n] + k);
+                for (int r = 0; r < RB; ++r) c[r][n] = _mm512_fmadd_ps(wv[r], xv, c[r][n]);
+            }
+        }
+        for (int r = 0; r < RB; ++r)
+            for (int n = 0; n < NS; ++n) _mm512_store_ps(acc + (r * NB + n) * 16, c[r][n]);
+    }
+#endif
+
+    /// The fully connected layers' transposed products: one buffer per calling thread, kept.
+    template <class T>
+    static T* transposed_buffer(std::size_t n) {
+        thread_local host_buffer<T> buffer;
+        buffer.resize(n);
+        return buffer.data();
+    }
+    /// out[c][r] = in[r][c] for in of rows × cols.
+    template <class T>
+    static void transpose(int rows, int cols, const T* in, T* out) {
+        Eigen::Map<cpu_detail::MatR<T>>(out, cols, rows) = Eigen::Map<const cpu_detail::MatR<T>>(in, rows, cols).transpose();
+    }
+
     /// Runs f(first, count) over [0, n) in chunks spread over the threads; small n stays serial.
     template <class F>
     static void for_chunks(std::size_t n, F&& f) {
@@ -470,8 +562,8 @@ private:
     /// and its position kept in registers across the whole window; two loads cover 32 input
     /// columns and one permute keeps the even ones. The last block is masked: ZFNet's rows are 55
     /// and 13 wide, so a scalar tail would cost as much as the vector body.
-    static void pool_inner_stride2(const float* xp, int in_w, int h0, int h1, int kernel, int pad, int lo, int hi,
-                                   float* yr, std::int32_t* sr) {
+    static void pool_inner_stride2(const float* xp, int in_w, int plane, int h0, int h1, int kernel, int pad, int lo,
+                                   int hi, float* yr, std::int32_t* sr) {
         const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
         for (int ow = lo; ow < hi; ow += 16) {
             const int n = std::min(16, hi - ow), inputs = 2 * n - 1;
@@ -484,14 +576,23 @@ private:
                 for (int kw = 0; kw < kernel; ++kw) {
                     const int first = h * in_w + 2 * ow + kw - pad;  // input column of output ow
                     const float* src = xp + first;
-                    const __m512 v = _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(lo_mask, src), even,
-                                                            _mm512_maskz_loadu_ps(hi_mask, src + 16));
+                    // Plain loads wherever 32 floats from src stay inside the plane: masked loads
+                    // cost several times more on some cores (AMD), and the spare lanes are dropped.
+                    const bool whole = first + 32 <= plane;
+                    const __m512 a = whole ? _mm512_loadu_ps(src) : _mm512_maskz_loadu_ps(lo_mask, src);
+                    const __m512 b = whole ? _mm512_loadu_ps(src + 16) : _mm512_maskz_loadu_ps(hi_mask, src + 16);
+                    const __m512 v = _mm512_permutex2var_ps(a, even, b);
                     const __mmask16 take = _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
                     best = _mm512_mask_mov_ps(best, take, v);
                     at = _mm512_mask_mov_epi32(at, take, _mm512_add_epi32(_mm512_set1_epi32(first), even));
                 }
-            _mm512_mask_storeu_ps(yr + ow, out_mask, best);
-            _mm512_mask_storeu_epi32(sr + ow, out_mask, at);
+            if (n == 16) {  // masked stores are slow on some cores (AMD): only the row's last block uses them
+                _mm512_storeu_ps(yr + ow, best);
+                _mm512_storeu_si512(sr + ow, at);
+            } else {
+                _mm512_mask_storeu_ps(yr + ow, out_mask, best);
+                _mm512_mask_storeu_epi32(sr + ow, out_mask, at);
+            }
         }
     }
 #endif
@@ -542,39 +643,96 @@ private:
         return p;
     }
 
-    /// cols[(c*K + kh)*K + kw][oh*OW + ow] = x[c][oh*S - P + kh][ow*S - P + kw], zero outside;
-    /// rows of the column matrix are `ld` apart (several images' columns sit side by side).
+    /// How conv2d_forward cuts its work: groups of images (the plan's), each image's output
+    /// pixels into column tiles, and the output channels into row blocks — tiles and blocks only
+    /// as far as needed to give every thread work, and tiles also to keep a unit's columns near
+    /// the cache.
+    struct conv_unit {
+        int n0, count;  ///< images [n0, n0+count)
+        int j0, j1;     ///< output pixels [j0, j1) of each
+        int r0, rows;   ///< output channels [r0, r0+rows)
+    };
+    struct conv_units {
+        int groups, tiles, blocks;
+        int tile, block;  ///< columns per tile, rows per block
+        int count() const { return groups * tiles * blocks; }
+        std::size_t buffer_size(const conv_plan& p, int out_c) const {
+            // Grouped images also need the group's output before it is spread over the images.
+            return p.per_group > 1 ? p.cols_size + p.out_size_group : p.ckk * std::size_t(tile);
+        }
+        conv_unit at(int i, const conv2d_desc& d, const conv_plan& p) const {
+            const int g = i / (tiles * blocks), t = i / blocks % tiles, r = i % blocks;
+            conv_unit c;
+            c.n0 = g * p.per_group;
+            c.count = std::min(p.per_group, d.batch - c.n0);
+            c.j0 = t * tile;
+            c.j1 = std::min(int(p.ohw), c.j0 + tile);
+            c.r0 = r * block;
+            c.rows = std::min(d.out_c - c.r0, block);
+            return c;
+        }
+    };
+    static conv_units units(const conv2d_desc& d, const conv_plan& p) {
+        const int threads = cpu_detail::max_threads();
+        conv_units u{p.groups, 1, 1, int(p.ohw), d.out_c};
+        if (p.per_group == 1) {
+            // Tiles of at most max_tile columns (a tile's columns stay within a few hundred kB), and
+            // enough of them for every thread when there are too few images.
+            constexpr int max_tile = 2048, min_tile = 256, align = 32;
+            int tiles = (int(p.ohw) + max_tile - 1) / max_tile;
+            if (u.groups * tiles < threads)
+                tiles = std::max(tiles, std::min((threads + u.groups - 1) / u.groups, int(p.ohw) / min_tile));
+            u.tile = ((int(p.ohw) + tiles - 1) / tiles + align - 1) / align * align;
+            u.tiles = (int(p.ohw) + u.tile - 1) / u.tile;
+        }
+        if (u.groups * u.tiles < threads) {  // still short of work: split the output channels
+            const int want = (threads + u.groups * u.tiles - 1) / (u.groups * u.tiles);
+            const int align = cpu_gemm::row_alignment<float>();
+            u.block = ((d.out_c + want - 1) / want + align - 1) / align * align;
+            u.blocks = (d.out_c + u.block - 1) / u.block;
+        }
+        return u;
+    }
+
+    /// cols[(c*K + kh)*K + kw][j - j0] = x[c][oh*S - P + kh][ow*S - P + kw] for the output pixels
+    /// j = oh*OW + ow in [j0, j1) (all of them by default), zero outside the input; rows of the
+    /// column matrix are `ld` apart (several images' columns sit side by side).
     template <class T>
-    static void gather_columns(const conv2d_desc& d, const conv_plan& p, const T* x, T* cols, std::ptrdiff_t ld) {
+    static void gather_columns(const conv2d_desc& d, const conv_plan& p, const T* x, T* cols, std::ptrdiff_t ld,
+                               int j0 = 0, int j1 = -1) {
+        if (j1 < 0) j1 = int(p.ohw);
         if (p.direct) {  // the input already is the column matrix
             for (int c = 0; c < d.in_c; ++c)
-                std::memcpy(cols + c * ld, x + c * p.ohw, p.ohw * sizeof(T));
+                std::memcpy(cols + c * ld, x + c * p.ohw + j0, std::size_t(j1 - j0) * sizeof(T));
             return;
         }
         const int K = d.kernel, S = d.stride, OW = d.out_w;
+        const int oh_first = j0 / OW, oh_last = (j1 - 1) / OW;
         for (int c = 0; c < d.in_c; ++c)
             for (int kh = 0; kh < K; ++kh)
                 for (int kw = 0; kw < K; ++kw) {
-                    T* dst = cols + std::ptrdiff_t((c * K + kh) * K + kw) * ld;
+                    T* dst = cols + std::ptrdiff_t((c * K + kh) * K + kw) * ld - j0;  // indexed by pixel j
                     int lo, hi;
                     valid_range(kw, d, lo, hi);
                     const int off = kw - d.pad;
-                    for (int oh = 0; oh < d.out_h; ++oh) {
-                        T* row = dst + std::size_t(oh) * OW;
+                    for (int oh = oh_first; oh <= oh_last; ++oh) {
+                        const int a = oh == oh_first ? j0 - oh * OW : 0, e = oh == oh_last ? j1 - oh * OW : OW;
+                        T* row = dst + std::ptrdiff_t(oh) * OW;
                         const int ih = oh * S - d.pad + kh;
                         if (ih < 0 || ih >= d.in_h) {
-                            std::fill_n(row, OW, T(0));
+                            std::fill(row + a, row + e, T(0));
                             continue;
                         }
+                        const int l = std::clamp(lo, a, e), h = std::clamp(hi, l, e);
                         const T* src = x + (std::size_t(c) * d.in_h + ih) * d.in_w + off;
-                        std::fill_n(row, lo, T(0));
+                        std::fill(row + a, row + l, T(0));
                         if (S == 1)
-                            std::memcpy(row + lo, src + lo, std::size_t(hi - lo) * sizeof(T));
+                            std::memcpy(row + l, src + l, std::size_t(h - l) * sizeof(T));
                         else if (S == 2)
-                            for (int ow = lo; ow < hi; ++ow) row[ow] = src[ow * 2];
+                            for (int ow = l; ow < h; ++ow) row[ow] = src[ow * 2];
                         else
-                            for (int ow = lo; ow < hi; ++ow) row[ow] = src[ow * S];
-                        std::fill(row + hi, row + OW, T(0));
+                            for (int ow = l; ow < h; ++ow) row[ow] = src[ow * S];
+                        std::fill(row + h, row + e, T(0));
                     }
                 }
     }

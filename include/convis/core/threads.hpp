@@ -1,0 +1,46 @@
+#pragma once
+// How many threads convis's CPU work runs on: every core by default (OpenMP's default, which
+// OMP_NUM_THREADS also sets), or what set_threads chose — for every thread of the program, not
+// only the one that called it (OpenMP's own omp_set_num_threads is per calling thread).
+#include <atomic>
+#include <string>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "error.hpp"
+
+namespace convis {
+
+/// The threads each CPU operation spreads over (1 in a build without OpenMP).
+inline int threads();
+
+/// Sets them for the whole program; n = 0 restores the default (all cores). Throws convis::error
+/// for a negative n. In a build without OpenMP every value runs on one thread.
+inline void set_threads(int n);
+
+// ---- details -------------------------------------------------------------------------------
+
+namespace detail {
+inline std::atomic<int>& chosen_threads() {
+    static std::atomic<int> n{0};  // 0: OpenMP's default
+    return n;
+}
+}  // namespace detail
+
+inline int threads() {
+#ifdef _OPENMP
+    const int n = detail::chosen_threads().load(std::memory_order_relaxed);
+    return n > 0 ? n : omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+inline void set_threads(int n) {
+    if (n < 0) throw error("set_threads: the thread count must be 0 (all cores) or positive, got " + std::to_string(n));
+    detail::chosen_threads().store(n, std::memory_order_relaxed);
+}
+
+}  // namespace convis
