@@ -92,3 +92,22 @@ TEST_CASE("deconvnet misuse is a convis::error") {
     Tensor<TinyZFNet::shape_after<6>> wrong(3);
     CHECK_THROWS_WITH_AS(d2.project<6>(wrong), doctest::Contains("the signal holds 3 samples, the trace 2"), convis::error);
 }
+
+TEST_CASE("a projection gives the same numbers on one thread or two, sparse or dense") {
+    traced t;
+    Deconvnet<Model<TinyZFNet>> deconv(t.model);
+    const auto sparse = deconv.select_strongest<6>(3);  // one activation per image: one thread by default
+    const auto dense = deconv.select_channel<6>(3);     // a whole map: the thread pool by default
+    for (const auto* signal : {&sparse, &dense}) {
+        std::vector<std::vector<float>> results;
+        for (int threads : {0, 1, 2}) {
+            projection_options o;
+            o.threads = threads;
+            const auto p = deconv.project<6>(*signal, o);
+            results.emplace_back(p.values().begin(), p.values().end());
+        }
+        CHECK(results[0] == results[1]);
+        CHECK(results[1] == results[2]);
+        CHECK(std::any_of(results[0].begin(), results[0].end(), [](float v) { return v != 0.f; }));
+    }
+}

@@ -187,3 +187,69 @@ TEST_CASE("set_threads reaches every thread of the program and refuses a negativ
     CHECK(convis::threads() == all);
     CHECK_THROWS_WITH_AS(convis::set_threads(-2), doctest::Contains("got -2"), convis::error);
 }
+
+TEST_CASE("the input gradient alone equals the direct transposed convolution for sparse and dense gradients") {
+    // conv2d_backward without parameter gradients (the deconvnet's transposed filtering) crops to
+    // the box where gy is non-zero: boxes at a corner, in the middle, over an edge, empty, and whole.
+    const std::vector<convis::conv2d_desc> shapes = {{2, 5, 23, 23, 7, 11, 11, 5, 2, 1}, {1, 4, 13, 13, 6, 13, 13, 3, 1, 1},
+                                                     {1, 3, 40, 40, 4, 17, 17, 7, 2, 0}};
+    struct box { int h0, h1, w0, w1; };
+    convis::normal_stream rng(6);
+    for (const auto& d : shapes)
+        for (const box b : {box{0, 1, 0, 1}, box{5, 7, 4, 6}, box{d.out_h - 3, d.out_h, 0, 2}, box{0, 0, 0, 0},
+                            box{0, d.out_h, 0, d.out_w}})
+            for (int threads : {1, 2}) {
+                convis::set_threads(threads);
+                const std::size_t out_plane = std::size_t(d.out_h) * d.out_w, in_plane = std::size_t(d.in_h) * d.in_w;
+                std::vector<float> w(std::size_t(d.out_c) * d.in_c * d.kernel * d.kernel), gy(d.batch * d.out_c * out_plane, 0.f);
+                for (auto& v : w) v = float(rng.next());
+                for (int n = 0; n < d.batch; ++n)
+                    for (int o = 0; o < d.out_c; ++o)
+                        for (int h = b.h0; h < b.h1; ++h)
+                            for (int x = b.w0; x < b.w1; ++x)
+                                if ((h + x + o + n) % 3 != 1) gy[(n * d.out_c + o) * out_plane + h * d.out_w + x] = float(rng.next());
+                std::vector<double> want(std::size_t(d.batch) * d.in_c * in_plane, 0.0);
+                for (int n = 0; n < d.batch; ++n)
+                    for (int o = 0; o < d.out_c; ++o)
+                        for (int oh = 0; oh < d.out_h; ++oh)
+                            for (int ow = 0; ow < d.out_w; ++ow)
+                                for (int c = 0; c < d.in_c; ++c)
+                                    for (int kh = 0; kh < d.kernel; ++kh)
+                                        for (int kw = 0; kw < d.kernel; ++kw) {
+                                            const int ih = oh * d.stride - d.pad + kh, iw = ow * d.stride - d.pad + kw;
+                                            if (ih < 0 || ih >= d.in_h || iw < 0 || iw >= d.in_w) continue;
+                                            want[(n * d.in_c + c) * in_plane + ih * d.in_w + iw] +=
+                                                double(w[((o * d.in_c + c) * d.kernel + kh) * d.kernel + kw]) *
+                                                gy[(n * d.out_c + o) * out_plane + oh * d.out_w + ow];
+                                        }
+                std::vector<float> gx(want.size(), -99.f);
+                convis::scratch<convis::cpu, float> work;
+                convis::ops<convis::cpu>::conv2d_backward(d, static_cast<const float*>(nullptr), w.data(), gy.data(), gx.data(),
+                                                          static_cast<float*>(nullptr), static_cast<float*>(nullptr), work);
+                double worst = 0;
+                for (std::size_t i = 0; i < gx.size(); ++i) worst = std::max(worst, std::abs(gx[i] - want[i]));
+                INFO("kernel " << d.kernel << " stride " << d.stride << " box " << b.h0 << ".." << b.h1 << " × " << b.w0
+                               << ".." << b.w1 << " threads " << threads);
+                CHECK(worst < 1e-4);
+            }
+    convis::set_threads(0);
+}
+
+TEST_CASE("scoped_threads limits the calling thread only, nests, and restores") {
+    convis::set_threads(2);
+    {
+        const convis::scoped_threads one(1);
+        CHECK(convis::threads() == 1);
+        int seen = 0;
+        std::thread([&] { seen = convis::threads(); }).join();
+        CHECK(seen == 2);
+        {
+            const convis::scoped_threads keep(0);  // 0: no change
+            CHECK(convis::threads() == 1);
+        }
+        CHECK(convis::threads() == 1);
+    }
+    CHECK(convis::threads() == 2);
+    CHECK_THROWS_AS(convis::scoped_threads(-1), convis::error);
+    convis::set_threads(0);
+}

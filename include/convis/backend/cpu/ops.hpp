@@ -52,6 +52,7 @@ struct scratch<cpu, T> {
     std::vector<host_buffer<T>> columns;
     std::vector<host_buffer<T>> accum;
     cpu_gemm::packed_lhs<T> weights;  ///< the convolution's weights, packed once per call
+    host_buffer<T> crop_out, crop_in;  ///< a transposed convolution's box of gy and its input window
 
     T* column(int thread, std::size_t n) { return grow(columns, thread, n); }
     T* accumulator(int thread, std::size_t n) { return grow(accum, thread, n); }
@@ -193,6 +194,77 @@ struct ops<cpu> {
     template <class T>
     static void conv2d_backward(const conv2d_desc& d, const T* x, const T* w, const T* gy, T* gx,
                                 T* gw, T* gb, scratch<cpu, T>& work) {
+        if (gw == nullptr && gx != nullptr) return conv2d_transpose_box(d, w, gy, gx, work);
+        conv2d_backward_dense(d, x, w, gy, gx, gw, gb, work);
+    }
+
+private:
+    /// The input gradient alone — the deconvnet's transposed filtering — computed per image over
+    /// the box of output pixels where gy is not zero. A projected activation starts as one pixel
+    /// and spreads only over its receptive field, so most of each map is zero: cropping skips it.
+    /// (An image whose box covers most of the map takes the dense path.)
+    template <class T>
+    static void conv2d_transpose_box(const conv2d_desc& d, const T* w, const T* gy, T* gx, scratch<cpu, T>& work) {
+        const std::size_t in_plane = std::size_t(d.in_h) * d.in_w, in_size = std::size_t(d.in_c) * in_plane;
+        const std::size_t out_plane = std::size_t(d.out_h) * d.out_w, out_size = std::size_t(d.out_c) * out_plane;
+        const int S = d.stride, K = d.kernel;
+        for (int n = 0; n < d.batch; ++n) {
+            const T* g = gy + n * out_size;
+            T* out = gx + n * in_size;
+            int h0 = d.out_h, h1 = 0, w0 = d.out_w, w1 = 0;  // the box [h0, h1) × [w0, w1)
+            for (int c = 0; c < d.out_c; ++c)
+                for (int h = 0; h < d.out_h; ++h) {
+                    const T* row = g + c * out_plane + std::size_t(h) * d.out_w;
+                    bool any = false;
+                    for (int x = 0; x < d.out_w; ++x) any |= row[x] != T(0);  // NaN counts as non-zero
+                    if (!any) continue;
+                    h0 = std::min(h0, h), h1 = std::max(h1, h + 1);
+                    int a = 0, b = d.out_w;
+                    while (row[a] == T(0)) ++a;
+                    while (row[b - 1] == T(0)) --b;
+                    w0 = std::min(w0, a), w1 = std::max(w1, b);
+                }
+            conv2d_desc one = d;
+            one.batch = 1;
+            if (h1 <= h0) {  // all zero
+                std::fill_n(out, in_size, T(0));
+                continue;
+            }
+            const int bh = h1 - h0, bw = w1 - w0;
+            if (std::size_t(bh) * bw * 10 > out_plane * 6) {
+                conv2d_backward_dense(one, static_cast<const T*>(nullptr), w, g, out, static_cast<T*>(nullptr),
+                                      static_cast<T*>(nullptr), work);
+                continue;
+            }
+            // The cropped problem: gy's box, unpadded; its input window starts at (h0·S − P, w0·S − P).
+            conv2d_desc sub = one;
+            sub.out_h = bh, sub.out_w = bw, sub.pad = 0;
+            sub.in_h = (bh - 1) * S + K, sub.in_w = (bw - 1) * S + K;
+            work.crop_out.resize(std::size_t(d.out_c) * bh * bw);
+            work.crop_in.resize(std::size_t(d.in_c) * sub.in_h * sub.in_w);
+            T* gyc = work.crop_out.data();
+            for (int c = 0; c < d.out_c; ++c)
+                for (int h = 0; h < bh; ++h)
+                    std::memcpy(gyc + (std::size_t(c) * bh + h) * bw, g + c * out_plane + std::size_t(h0 + h) * d.out_w + w0,
+                                std::size_t(bw) * sizeof(T));
+            conv2d_backward_dense(sub, static_cast<const T*>(nullptr), w, static_cast<const T*>(gyc), work.crop_in.data(),
+                                  static_cast<T*>(nullptr), static_cast<T*>(nullptr), work);
+            std::fill_n(out, in_size, T(0));
+            const int ih0 = h0 * S - d.pad, iw0 = w0 * S - d.pad;
+            const int r0 = std::max(0, -ih0), r1 = std::min(sub.in_h, d.in_h - ih0);
+            const int q0 = std::max(0, -iw0), q1 = std::min(sub.in_w, d.in_w - iw0);
+            if (r1 <= r0 || q1 <= q0) continue;
+            for (int c = 0; c < d.in_c; ++c)
+                for (int r = r0; r < r1; ++r)
+                    std::memcpy(out + c * in_plane + std::size_t(ih0 + r) * d.in_w + iw0 + q0,
+                                work.crop_in.data() + (std::size_t(c) * sub.in_h + r) * sub.in_w + q0,
+                                std::size_t(q1 - q0) * sizeof(T));
+        }
+    }
+
+    template <class T>
+    static void conv2d_backward_dense(const conv2d_desc& d, const T* x, const T* w, const T* gy, T* gx,
+                                      T* gw, T* gb, scratch<cpu, T>& work) {
         using namespace cpu_detail;
         const conv_plan p = plan(d);
         const std::size_t wsize = std::size_t(d.out_c) * p.ckk;
@@ -251,6 +323,7 @@ struct ops<cpu> {
         }
     }
 
+public:
     // ---- pooling ---------------------------------------------------------------------------
     /// Windows are clipped to the input; ties go to the first maximum in scan order and NaN
     /// wins, as in PyTorch.
@@ -737,6 +810,8 @@ private:
                 }
     }
     /// The adjoint of gather_columns: x (overwritten) = the columns summed back at their positions.
+    /// Outside a parallel region the input channels are spread over the threads (each writes only
+    /// its own planes).
     template <class T>
     static void scatter_columns(const conv2d_desc& d, const conv_plan& p, const T* cols, std::ptrdiff_t ld, T* x) {
         if (p.direct) {
@@ -744,8 +819,11 @@ private:
             return;
         }
         const int K = d.kernel, S = d.stride, OW = d.out_w;
-        std::fill_n(x, p.in_size, T(0));
-        for (int c = 0; c < d.in_c; ++c)
+        const std::size_t plane = std::size_t(d.in_h) * d.in_w;
+        const bool alone = !in_parallel() && cpu_detail::max_threads() > 1 && d.in_c > 1;
+#pragma omp parallel for schedule(static) num_threads(cpu_detail::max_threads()) if (alone)
+        for (int c = 0; c < d.in_c; ++c) {
+            std::fill_n(x + c * plane, plane, T(0));
             for (int kh = 0; kh < K; ++kh)
                 for (int kw = 0; kw < K; ++kw) {
                     const T* src = cols + std::ptrdiff_t((c * K + kh) * K + kw) * ld;
@@ -756,10 +834,18 @@ private:
                         const int ih = oh * S - d.pad + kh;
                         if (ih < 0 || ih >= d.in_h) continue;
                         const T* row = src + std::size_t(oh) * OW;
-                        T* dst = x + (std::size_t(c) * d.in_h + ih) * d.in_w + off;
+                        T* dst = x + c * plane + std::size_t(ih) * d.in_w + off;
                         for (int ow = lo; ow < hi; ++ow) dst[ow * S] += row[ow];
                     }
                 }
+        }
+    }
+    static bool in_parallel() {
+#ifdef _OPENMP
+        return omp_in_parallel();
+#else
+        return false;
+#endif
     }
 };
 
