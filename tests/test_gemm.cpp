@@ -122,10 +122,12 @@ std::vector<double> direct_conv(const convis::conv2d_desc& d, const std::vector<
 TEST_CASE("conv2d_forward equals a direct convolution however its work is cut, on 1 to 3 threads") {
     // Shapes that take each path: column tiles of one large map (70×70 > 2048 pixels), a map split
     // over the threads, output channels split (small maps, batch 1), grouped small maps, a 1×1
-    // kernel read in place, stride 2 with padding.
+    // kernel read in place, stride 2 with padding, wider 3×3 layers.
     const std::vector<convis::conv2d_desc> shapes = {
         {1, 3, 72, 72, 20, 70, 70, 3, 1, 0},  {2, 4, 30, 30, 14, 15, 15, 3, 2, 1}, {1, 16, 9, 9, 40, 9, 9, 3, 1, 1},
         {5, 8, 6, 6, 26, 6, 6, 3, 1, 1},      {3, 12, 20, 20, 13, 20, 20, 1, 1, 0}, {1, 12, 40, 40, 13, 40, 40, 1, 1, 0},
+        // Wider 3×3 layers: odd and even maps, padded and not, batches of several groups.
+        {8, 32, 13, 13, 40, 13, 13, 3, 1, 1}, {9, 33, 14, 15, 32, 12, 13, 3, 1, 0}, {2, 32, 24, 24, 36, 24, 24, 3, 1, 1},
     };
     convis::normal_stream rng(4);
     for (const auto& d : shapes) {
