@@ -26,7 +26,9 @@ What
 
     and prints images/s for both, the speed-up (convis img/s / PyTorch img/s),
     the time ratio (its inverse, the issue's measure) and the PyTorch setting
-    that won; then
+    that won; then, per workload, convis and PyTorch in that winning setting
+    measured in alternation (``--paired-rounds``, medians: the headline
+    figures, since these machines drift over minutes); then
 
     3. each ZFNet convolution's forward beside the bare GEMM of the product it
        performs (``BM_Conv_Forward`` / ``BM_Conv_Gemm``, GFLOP/s and their ratio);
@@ -474,6 +476,46 @@ def run_torch(args, workloads: list[Workload]) -> dict | None:
     return merged
 
 
+def run_paired(args, workloads: list[Workload], torch_res: dict | None) -> list[dict]:
+    """The final word: per workload, convis and PyTorch in its best setting (found above) measured
+    in alternation, ``--paired-rounds`` times each, medians compared. The machines drift by 10-20%
+    over minutes; alternating puts both sides in the same minutes, and re-measuring the winning
+    setting removes the bias of having picked the luckiest of eight PyTorch settings."""
+    rows = []
+    for w in workloads:
+        best = (torch_res or {}).get("results", {}).get(w.name, {}).get("best_layout")
+        if not best:
+            continue
+        parts = best.split("/")
+        layout = parts[0]
+        cap = next((c for c in parts[1:] if c in args.capabilities and c != "default"), "default")
+        wait = next((p for p in parts[1:] if p in args.wait_policies and p != "default"), "default")
+        one = argparse.Namespace(**vars(args))
+        one.repetitions, one.layouts, one.retries = 1, [layout], 1
+        c_rates, t_rates = [], []
+        for _ in range(args.paired_rounds):
+            c = run_convis(one, [w])
+            if c and w.name in c["results"]:
+                c_rates.append(c["results"][w.name]["images_per_second"])
+            t = run_torch_once(one, [w], cap, wait)
+            if t and w.name in t.get("results", {}):
+                t_rates.append(t["results"][w.name]["images_per_second"])
+        if c_rates and t_rates:
+            c_med, t_med = statistics.median(c_rates), statistics.median(t_rates)
+            rows.append({"workload": w.name, "pytorch_setting": best, "convis_runs": c_rates, "pytorch_runs": t_rates,
+                         "convis_images_per_second": c_med, "pytorch_images_per_second": t_med,
+                         "time_ratio_convis_over_pytorch": t_med / c_med})
+    print(f"\npaired ({args.paired_rounds} alternating rounds per side; medians):")
+    header = f"{'workload':<12} {'convis img/s':>13} {'PyTorch img/s':>14} {'time ratio':>11}  PyTorch setting"
+    print(header + "\n" + "-" * len(header))
+    for r in rows:
+        print(f"{r['workload']:<12} {r['convis_images_per_second']:13.2f} {r['pytorch_images_per_second']:14.2f}"
+              f" {r['time_ratio_convis_over_pytorch']:11.2f}  {r['pytorch_setting']}")
+        print(f"{'':<12} runs: convis {', '.join(f'{v:.2f}' for v in r['convis_runs'])};"
+              f" PyTorch {', '.join(f'{v:.2f}' for v in r['pytorch_runs'])}")
+    return rows
+
+
 # --------------------------------------------------------------------------- PyTorch side (worker)
 
 
@@ -769,6 +811,9 @@ def main(argv=None) -> int:
     p.add_argument("--wait-policies", default="default,passive",
                    help="OMP_WAIT_POLICY values to try for PyTorch, comma-separated; 'default' leaves it"
                         " unset (default: %(default)s). convis always runs without it.")
+    p.add_argument("--paired-rounds", type=int, default=3,
+                   help="alternating convis / best-PyTorch rounds per workload at the end; 0 skips them"
+                        " (default: %(default)s)")
     p.add_argument("--no-layers", action="store_true",
                    help="skip the per-layer convolution vs GEMM benchmarks")
     p.add_argument("--no-memory", action="store_true",
@@ -809,6 +854,8 @@ def main(argv=None) -> int:
     convis = None if args.only_torch else run_convis(args, workloads)
     torch_res = None if args.only_convis else run_torch(args, workloads)
     rows = print_report(workloads, convis, torch_res)
+    paired = ([] if args.paired_rounds < 1 or args.only_torch or args.only_convis or not torch_res
+              else run_paired(args, workloads, torch_res))
     layers = [] if args.no_layers or args.only_torch else run_conv_layers(args)
     memory_workloads = [w for w in workloads if w.name in ("forward/16", "train/16")]
     memory = [] if args.no_memory or not memory_workloads else run_memory(args, memory_workloads, torch_res)
@@ -819,6 +866,7 @@ def main(argv=None) -> int:
             "seconds": args.seconds,
             "repetitions": args.repetitions,
             "comparison": rows,
+            "paired": paired,
             "conv_layers": layers,
             "memory": memory,
             "convis": convis,
