@@ -110,8 +110,57 @@ inline void pack_a(operand<float> A, int i0, int mc, int k0, int kc, float* Ap) 
         Ap += std::ptrdiff_t(kc) * MR;
     }
 }
+/// r[i][j] ← r[j][i] for a 16×16 block held in 16 registers.
+inline void transpose16(__m512 r[16]) {
+    __m512 t[16], u[16];
+    for (int i = 0; i < 8; ++i) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    // u[4i + m], 128-bit lane L: element 4L + m of rows 4i .. 4i+3.
+    for (int i = 0; i < 4; ++i) {
+        u[4 * i + 0] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        u[4 * i + 1] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        u[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        u[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int m = 0; m < 4; ++m) {
+        const __m512 v0 = _mm512_shuffle_f32x4(u[m], u[4 + m], 0x44), v1 = _mm512_shuffle_f32x4(u[m], u[4 + m], 0xEE);
+        const __m512 v2 = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0x44), v3 = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0xEE);
+        r[0 + m] = _mm512_shuffle_f32x4(v0, v2, 0x88);
+        r[4 + m] = _mm512_shuffle_f32x4(v0, v2, 0xDD);
+        r[8 + m] = _mm512_shuffle_f32x4(v1, v3, 0x88);
+        r[12 + m] = _mm512_shuffle_f32x4(v1, v3, 0xDD);
+    }
+}
+
 /// Packs B[k0:k0+kc, j0:j0+nc] as consecutive NR-column slivers: Bp[k*NR + j].
 inline void pack_b(operand<float> B, int k0, int kc, int j0, int nc, float* Bp) {
+    if (B.row_stride == 1 && B.col_stride != 1) {  // B stored transposed (Cᵀ in a weight gradient)
+        for (int jr = 0; jr < nc; jr += NR) {
+            const int cols = std::min(NR, nc - jr);
+            for (int c0 = 0; c0 < NR; c0 += 16) {
+                const int width = std::clamp(cols - c0, 0, 16);
+                const float* src = B.data + k0 + std::ptrdiff_t(j0 + jr + c0) * B.col_stride;
+                int k = 0;
+                if (width == 16) {  // 16×16 blocks through registers
+                    for (; k + 16 <= kc; k += 16) {
+                        __m512 r[16];
+                        for (int j = 0; j < 16; ++j) r[j] = _mm512_loadu_ps(src + k + std::ptrdiff_t(j) * B.col_stride);
+                        transpose16(r);
+                        for (int q = 0; q < 16; ++q) _mm512_storeu_ps(Bp + (k + q) * NR + c0, r[q]);
+                    }
+                }
+                for (; k < kc; ++k) {
+                    float* dst = Bp + k * NR + c0;
+                    for (int j = 0; j < width; ++j) dst[j] = src[k + std::ptrdiff_t(j) * B.col_stride];
+                    for (int j = width; j < 16; ++j) dst[j] = 0.f;
+                }
+            }
+            Bp += std::ptrdiff_t(kc) * NR;
+        }
+        return;
+    }
     for (int jr = 0; jr < nc; jr += NR) {
         const int cols = std::min(NR, nc - jr);
         for (int k = 0; k < kc; ++k) {

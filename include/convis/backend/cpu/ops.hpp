@@ -287,9 +287,20 @@ private:
             work.column(t, 2 * p.cols_size + p.out_size_group);
             if (params) std::fill_n(work.accumulator(t, wsize + d.out_c), wsize + d.out_c, T(0));
         }
+        // Several groups: Wᵀ, the left operand of every group's input gradient, is packed once,
+        // by all threads, instead of once per group.
+        const bool packed = gx != nullptr && threads > 1;
+        auto& weights_t = work.weights;
+        if (packed) weights_t.prepare(int(p.ckk), d.out_c, cpu_gemm::operand<T>{w, 1, std::ptrdiff_t(p.ckk)});
+#pragma omp parallel num_threads(threads) if (threads > 1)
+        {
+        if (packed) {
+#pragma omp for schedule(static)
+            for (int i = 0; i < weights_t.pieces(); ++i) weights_t.pack_piece(i);
+        }
         // Static schedule: each thread always sums the same groups, so the parameter gradients are
         // the same, bit for bit, from run to run (training is repeatable and resumable).
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+#pragma omp for schedule(static)
         for (int g = 0; g < p.groups; ++g) {
             const int t = thread_id();
             const int n0 = g * p.per_group, count = std::min(p.per_group, d.batch - n0);
@@ -319,14 +330,16 @@ private:
                     Eigen::Map<const MatR<T>>(gyg, d.out_c, ncols).rowwise().sum();
             }
             if (gx) {
-                if (p.direct && count == 1) {
-                    cpu_gemm::gemm(int(p.ckk), int(ncols), d.out_c, Wt, GYop, gx + n0 * p.in_size, ncols, false);
-                } else {
-                    cpu_gemm::gemm(int(p.ckk), int(ncols), d.out_c, Wt, GYop, gcols, ncols, false);
+                T* dst = p.direct && count == 1 ? gx + n0 * p.in_size : gcols;
+                if (packed)
+                    cpu_gemm::gemm_rows(weights_t, 0, int(p.ckk), int(ncols), GYop, dst, ncols, false, static_cast<const T*>(nullptr));
+                else
+                    cpu_gemm::gemm(int(p.ckk), int(ncols), d.out_c, Wt, GYop, dst, ncols, false);
+                if (dst == gcols)
                     for (int i = 0; i < count; ++i)
                         scatter_columns(d, p, gcols + i * p.ohw, ncols, gx + (n0 + i) * p.in_size);
-                }
             }
+        }
         }
         for (int t = 0; params && t < threads; ++t) {
             const T* acc = work.accum[t].data();
