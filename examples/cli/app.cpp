@@ -19,7 +19,7 @@ program::program()
     // Given before or after the subcommand: `convis --threads 2 train …` or `convis train --threads 2 …`.
     app.fallthrough();
     app.add_option("--threads", threads, "CPU threads for every operation (default: all cores; also OMP_NUM_THREADS)")
-        ->check(CLI::PositiveNumber)
+        ->check(CLI::Range(1, 4096))
         ->type_name("N");
 }
 

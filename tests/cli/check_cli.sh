@@ -199,7 +199,7 @@ expect_fail 2 "bad --model" alexnet -- info --model alexnet
 expect_fail 2 "bad --model in forward" alexnet -- \
     forward --model alexnet --weights w.safetensors --input x.safetensors --out y2.safetensors
 expect_fail 2 "non-numeric --classes" ten -- info --model zfnet --classes ten
-expect_fail 2 "zero --threads" --threads -- info --model zfnet --threads 0
+expect_fail 2 "zero --threads" --threads "1 to 4096" -- info --model zfnet --threads 0
 expect_fail 2 "missing --model" --model -- info
 expect_fail 2 "missing --weights" --weights -- forward --model zfnet --input x.safetensors --out y2.safetensors
 expect_fail 2 "bad --scheme" xavier -- init --model zfnet --out w2.safetensors --scheme xavier
