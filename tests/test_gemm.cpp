@@ -95,6 +95,13 @@ TEST_CASE("gemm_rows from a packed A equals gemm on any aligned block of rows") 
 
 namespace {
 
+/// The largest |got[i] − want[i]|.
+double max_abs_difference(const std::vector<float>& got, const std::vector<double>& want) {
+    double worst = 0;
+    for (std::size_t i = 0; i < got.size(); ++i) worst = std::max(worst, std::abs(got[i] - want[i]));
+    return worst;
+}
+
 /// A direct convolution in double precision: the reference for every way conv2d_forward cuts its work.
 std::vector<double> direct_conv(const convis::conv2d_desc& d, const std::vector<float>& x, const std::vector<float>& w,
                                 const std::vector<float>& b) {
@@ -142,8 +149,7 @@ TEST_CASE("conv2d_forward equals a direct convolution however its work is cut, o
             std::vector<float> y(want.size(), -99.f);
             convis::scratch<convis::cpu, float> work;
             convis::ops<convis::cpu>::conv2d_forward(d, x.data(), w.data(), b.data(), y.data(), work);
-            double worst = 0;
-            for (std::size_t i = 0; i < y.size(); ++i) worst = std::max(worst, std::abs(y[i] - want[i]));
+            const double worst = max_abs_difference(y, want);
             INFO("batch " << d.batch << " in " << d.in_c << "×" << d.in_h << " out " << d.out_c << "×" << d.out_h
                           << " kernel " << d.kernel << " threads " << threads);
             CHECK(worst < 1e-4);
@@ -228,8 +234,7 @@ TEST_CASE("the input gradient alone equals the direct transposed convolution for
                 convis::scratch<convis::cpu, float> work;
                 convis::ops<convis::cpu>::conv2d_backward(d, static_cast<const float*>(nullptr), w.data(), gy.data(), gx.data(),
                                                           static_cast<float*>(nullptr), static_cast<float*>(nullptr), work);
-                double worst = 0;
-                for (std::size_t i = 0; i < gx.size(); ++i) worst = std::max(worst, std::abs(gx[i] - want[i]));
+                const double worst = max_abs_difference(gx, want);
                 INFO("kernel " << d.kernel << " stride " << d.stride << " box " << b.h0 << ".." << b.h1 << " × " << b.w0
                                << ".." << b.w1 << " threads " << threads);
                 CHECK(worst < 1e-4);

@@ -20,6 +20,15 @@ inline int threads();
 /// for a negative n. In a build without OpenMP every value runs on one thread.
 inline void set_threads(int n);
 
+/// True inside an OpenMP parallel region: an operation called there runs on the calling thread.
+inline bool in_parallel_region() {
+#ifdef _OPENMP
+    return omp_in_parallel();
+#else
+    return false;
+#endif
+}
+
 /// For its lifetime, the calling thread's operations run on n threads (n = 0: no change), whatever
 /// set_threads says; other threads are not affected. Nests.
 class scoped_threads {

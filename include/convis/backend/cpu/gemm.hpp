@@ -44,12 +44,8 @@ void gemm(int M, int N, int K, operand<T> A, operand<T> B, T* C, std::ptrdiff_t 
 template <class T>
 class packed_lhs {
 public:
-    /// Packs A[M×K] on the calling thread (memory is kept and reused by the next pack).
-    void pack(int M, int K, operand<T> A) {
-        prepare(M, K, A);
-        for (int i = 0; i < pieces(); ++i) pack_piece(i);
-    }
-    /// The same in pieces, for threads to share: prepare, then every piece in [0, pieces()) once.
+    /// Packs A[M×K] in pieces that threads share: prepare, then every piece in [0, pieces())
+    /// once, in any order (memory is kept and reused by the next prepare).
     void prepare(int M, int K, operand<T> A);
     int pieces() const;
     void pack_piece(int i);
@@ -292,7 +288,7 @@ void gemm(int M, int N, int K, operand<T> A, operand<T> B, T* C, std::ptrdiff_t 
     if constexpr (std::is_same_v<T, float>) {
         int threads = 1;
 #ifdef _OPENMP
-        if (!omp_in_parallel()) threads = convis::threads();
+        if (!convis::in_parallel_region()) threads = convis::threads();
 #endif
         // Split the columns when there are enough of them, else the rows (a 13×13 map's transposed
         // convolution has 169 columns and thousands of rows).

@@ -151,9 +151,9 @@ struct ops<cpu> {
                                scratch<cpu, T>& work) {
         using namespace cpu_detail;
         const conv_plan p = plan(d);
-        const conv_units u = units(d, p);
+        const conv_units u = units<T>(d, p);
         const int threads = std::min(max_threads(), u.count());
-        for (int t = 0; t < threads; ++t) work.column(t, u.buffer_size(p, d.out_c));
+        for (int t = 0; t < threads; ++t) work.column(t, u.buffer_size(p));
         auto& weights = work.weights;
         weights.prepare(d.out_c, int(p.ckk), cpu_gemm::operand<T>{w, std::ptrdiff_t(p.ckk), 1});
         // One image, one tile, its output channels split: every unit reads the same columns, so the
@@ -754,7 +754,7 @@ private:
         int groups, tiles, blocks;
         int tile, block;  ///< columns per tile, rows per block
         int count() const { return groups * tiles * blocks; }
-        std::size_t buffer_size(const conv_plan& p, int out_c) const {
+        std::size_t buffer_size(const conv_plan& p) const {
             // Grouped images also need the group's output before it is spread over the images.
             return p.per_group > 1 ? p.cols_size + p.out_size_group : p.ckk * std::size_t(tile);
         }
@@ -770,6 +770,7 @@ private:
             return c;
         }
     };
+    template <class T>
     static conv_units units(const conv2d_desc& d, const conv_plan& p) {
         const int threads = cpu_detail::max_threads();
         conv_units u{p.groups, 1, 1, int(p.ohw), d.out_c};
@@ -785,7 +786,7 @@ private:
         }
         if (u.groups * u.tiles < threads) {  // still short of work: split the output channels
             const int want = (threads + u.groups * u.tiles - 1) / (u.groups * u.tiles);
-            const int align = cpu_gemm::row_alignment<float>();
+            const int align = cpu_gemm::row_alignment<T>();
             u.block = ((d.out_c + want - 1) / want + align - 1) / align * align;
             u.blocks = (d.out_c + u.block - 1) / u.block;
         }
@@ -847,7 +848,7 @@ private:
         }
         const int K = d.kernel, S = d.stride, OW = d.out_w;
         const std::size_t plane = std::size_t(d.in_h) * d.in_w;
-        const bool alone = !in_parallel() && cpu_detail::max_threads() > 1 && d.in_c > 1;
+        const bool alone = !in_parallel_region() && cpu_detail::max_threads() > 1 && d.in_c > 1;
 #pragma omp parallel for schedule(static) num_threads(cpu_detail::max_threads()) if (alone)
         for (int c = 0; c < d.in_c; ++c) {
             std::fill_n(x + c * plane, plane, T(0));
@@ -866,13 +867,6 @@ private:
                     }
                 }
         }
-    }
-    static bool in_parallel() {
-#ifdef _OPENMP
-        return omp_in_parallel();
-#else
-        return false;
-#endif
     }
 };
 
