@@ -124,6 +124,34 @@ std::vector<double> direct_conv(const convis::conv2d_desc& d, const std::vector<
     return y;
 }
 
+/// gx = the direct transposed convolution of gy, in double precision: the reference for the input gradient.
+std::vector<double> direct_input_gradient(const convis::conv2d_desc& d, const std::vector<float>& w,
+                                          const std::vector<float>& gy) {
+    const std::size_t out_plane = std::size_t(d.out_h) * d.out_w, in_plane = std::size_t(d.in_h) * d.in_w;
+    std::vector<double> gx(std::size_t(d.batch) * d.in_c * in_plane, 0.0);
+    for (int n = 0; n < d.batch; ++n)
+        for (int o = 0; o < d.out_c; ++o)
+            for (int oh = 0; oh < d.out_h; ++oh)
+                for (int ow = 0; ow < d.out_w; ++ow)
+                    for (int c = 0; c < d.in_c; ++c)
+                        for (int kh = 0; kh < d.kernel; ++kh)
+                            for (int kw = 0; kw < d.kernel; ++kw) {
+                                const int ih = oh * d.stride - d.pad + kh, iw = ow * d.stride - d.pad + kw;
+                                if (ih < 0 || ih >= d.in_h || iw < 0 || iw >= d.in_w) continue;
+                                gx[(n * d.in_c + c) * in_plane + ih * d.in_w + iw] +=
+                                    double(w[((o * d.in_c + c) * d.kernel + kh) * d.kernel + kw]) *
+                                    gy[(n * d.out_c + o) * out_plane + oh * d.out_w + ow];
+                            }
+    return gx;
+}
+
+/// Values drawn from rng, rounded to float.
+std::vector<float> normal_values(convis::normal_stream& rng, std::size_t n) {
+    std::vector<float> v(n);
+    for (auto& e : v) e = float(rng.next());
+    return v;
+}
+
 }  // namespace
 
 TEST_CASE("conv2d_forward equals a direct convolution however its work is cut, on 1 to 3 threads") {
@@ -208,7 +236,7 @@ TEST_CASE("the input gradient alone equals the direct transposed convolution for
                             box{0, d.out_h, 0, d.out_w}})
             for (int threads : {1, 2}) {
                 convis::set_threads(threads);
-                const std::size_t out_plane = std::size_t(d.out_h) * d.out_w, in_plane = std::size_t(d.in_h) * d.in_w;
+                const std::size_t out_plane = std::size_t(d.out_h) * d.out_w;
                 std::vector<float> w(std::size_t(d.out_c) * d.in_c * d.kernel * d.kernel), gy(d.batch * d.out_c * out_plane, 0.f);
                 for (auto& v : w) v = float(rng.next());
                 for (int n = 0; n < d.batch; ++n)
@@ -216,20 +244,7 @@ TEST_CASE("the input gradient alone equals the direct transposed convolution for
                         for (int h = b.h0; h < b.h1; ++h)
                             for (int x = b.w0; x < b.w1; ++x)
                                 if ((h + x + o + n) % 3 != 1) gy[(n * d.out_c + o) * out_plane + h * d.out_w + x] = float(rng.next());
-                std::vector<double> want(std::size_t(d.batch) * d.in_c * in_plane, 0.0);
-                for (int n = 0; n < d.batch; ++n)
-                    for (int o = 0; o < d.out_c; ++o)
-                        for (int oh = 0; oh < d.out_h; ++oh)
-                            for (int ow = 0; ow < d.out_w; ++ow)
-                                for (int c = 0; c < d.in_c; ++c)
-                                    for (int kh = 0; kh < d.kernel; ++kh)
-                                        for (int kw = 0; kw < d.kernel; ++kw) {
-                                            const int ih = oh * d.stride - d.pad + kh, iw = ow * d.stride - d.pad + kw;
-                                            if (ih < 0 || ih >= d.in_h || iw < 0 || iw >= d.in_w) continue;
-                                            want[(n * d.in_c + c) * in_plane + ih * d.in_w + iw] +=
-                                                double(w[((o * d.in_c + c) * d.kernel + kh) * d.kernel + kw]) *
-                                                gy[(n * d.out_c + o) * out_plane + oh * d.out_w + ow];
-                                        }
+                const std::vector<double> want = direct_input_gradient(d, w, gy);
                 std::vector<float> gx(want.size(), -99.f);
                 convis::scratch<convis::cpu, float> work;
                 convis::ops<convis::cpu>::conv2d_backward(d, static_cast<const float*>(nullptr), w.data(), gy.data(), gx.data(),
@@ -239,6 +254,55 @@ TEST_CASE("the input gradient alone equals the direct transposed convolution for
                                << ".." << b.w1 << " threads " << threads);
                 CHECK(worst < 1e-4);
             }
+    convis::set_threads(0);
+}
+
+TEST_CASE("3×3 convolutions through Winograd's F(2×2, 3×3) equal direct ones, forward and backward") {
+    // Paddings 0, 1 and 2; odd and even maps; channel counts off the 16-channel vectors and the
+    // kernel's 12-row tiles; tile counts of one chunk and of several.
+    const std::vector<convis::conv2d_desc> shapes = {
+        {8, 20, 13, 13, 24, 13, 13, 3, 1, 1}, {8, 17, 12, 10, 16, 10, 8, 3, 1, 0}, {7, 16, 7, 9, 29, 9, 11, 3, 1, 2},
+        {16, 48, 13, 13, 40, 13, 13, 3, 1, 1}};
+    convis::normal_stream rng(8);
+    for (const auto& d : shapes) {
+#if defined(__AVX512F__)  // else this test would test im2col
+        REQUIRE(convis::cpu_winograd::serves_forward<float>(d));
+        REQUIRE(convis::cpu_winograd::serves_input_gradient<float>(d));
+#endif
+        const std::size_t wsize = std::size_t(d.out_c) * d.in_c * 9, plane = std::size_t(d.out_h) * d.out_w;
+        const auto x = normal_values(rng, std::size_t(d.batch) * d.in_c * d.in_h * d.in_w), w = normal_values(rng, wsize),
+                   b = normal_values(rng, std::size_t(d.out_c)), gy = normal_values(rng, d.batch * d.out_c * plane);
+        const auto want_y = direct_conv(d, x, w, b), want_gx = direct_input_gradient(d, w, gy);
+        std::vector<double> want_gw(wsize, 0.0), want_gb(d.out_c, 0.0);
+        for (int n = 0; n < d.batch; ++n)
+            for (int o = 0; o < d.out_c; ++o)
+                for (std::size_t j = 0; j < plane; ++j) {
+                    const double g = gy[(n * d.out_c + o) * plane + j];
+                    want_gb[o] += g;
+                    const int oh = int(j) / d.out_w, ow = int(j) % d.out_w;
+                    for (int c = 0; c < d.in_c; ++c)
+                        for (int kh = 0; kh < 3; ++kh)
+                            for (int kw = 0; kw < 3; ++kw) {
+                                const int ih = oh - d.pad + kh, iw = ow - d.pad + kw;
+                                if (ih < 0 || ih >= d.in_h || iw < 0 || iw >= d.in_w) continue;
+                                want_gw[((o * d.in_c + c) * 3 + kh) * 3 + kw] +=
+                                    g * x[((n * d.in_c + c) * d.in_h + ih) * d.in_w + iw];
+                            }
+                }
+        for (int threads : {1, 2, 3}) {
+            convis::set_threads(threads);
+            convis::scratch<convis::cpu, float> work;
+            std::vector<float> y(want_y.size(), -99.f), gx(want_gx.size(), -99.f), gw(wsize, 0.f), gb(d.out_c, 0.f);
+            convis::ops<convis::cpu>::conv2d_forward(d, x.data(), w.data(), b.data(), y.data(), work);
+            convis::ops<convis::cpu>::conv2d_backward(d, x.data(), w.data(), gy.data(), gx.data(), gw.data(), gb.data(), work);
+            INFO("batch " << d.batch << " in " << d.in_c << "×" << d.in_h << "×" << d.in_w << " out " << d.out_c
+                          << " pad " << d.pad << " threads " << threads);
+            CHECK(max_abs_difference(y, want_y) < 1e-4);
+            CHECK(max_abs_difference(gx, want_gx) < 1e-4);
+            CHECK(max_abs_difference(gw, want_gw) < 1e-3);  // sums of batch·plane products
+            CHECK(max_abs_difference(gb, want_gb) < 1e-3);
+        }
+    }
     convis::set_threads(0);
 }
 

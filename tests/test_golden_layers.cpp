@@ -55,6 +55,8 @@ TEST_CASE("Conv2d matches PyTorch") {
     golden<Conv2d<3, 4, 5, 1, 2>, 3, 5, 5>("conv2d_in3_out4_k5_s1_p2_5x5");
     golden<Conv2d<3, 5, 6, 1, 0>, 3, 6, 6>("conv2d_in3_out5_k6_s1_p0_6x6");
     golden<Conv2d<3, 4, 3, 2, 1>, 3, 9, 13>("conv2d_in3_out4_k3_s2_p1_9x13");
+    // 8 images of 5×5 tiles: the CPU computes this one, forward and input gradient, through Winograd.
+    golden<Conv2d<17, 20, 3, 1, 1>, 17, 10, 10>("conv2d_in17_out20_k3_s1_p1_10x10");
 }
 
 TEST_CASE("ReLU matches PyTorch") { golden<ReLU, 3, 5, 7>("relu"); }

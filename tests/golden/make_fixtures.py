@@ -481,6 +481,7 @@ def main():
     conv_case(105, 3, 4, 5, 1, 2, 5, 5)     # kernel as large as the input, padded
     conv_case(106, 3, 5, 6, 1, 0, 6, 6)     # kernel == whole input -> 1x1
     conv_case(107, 3, 4, 3, 2, 1, 9, 13)    # non-square input
+    conv_case(108, 17, 20, 3, 1, 1, 10, 10, batch=8)  # enough 2x2 tiles for the CPU's Winograd path
 
     relu_case(201)
 

@@ -29,6 +29,16 @@ inline bool in_parallel_region() {
 #endif
 }
 
+/// The calling thread's number within its parallel region (0 outside one): the index of its
+/// per-thread scratch.
+inline int thread_index() {
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
 /// For its lifetime, the calling thread's operations run on n threads (n = 0: no change), whatever
 /// set_threads says; other threads are not affected. Nests.
 class scoped_threads {

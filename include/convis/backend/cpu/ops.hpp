@@ -27,18 +27,13 @@
 #include "../../core/policy.hpp"
 #include "../../core/threads.hpp"
 #include "gemm.hpp"
+#include "winograd.hpp"
 
 namespace convis {
 
 namespace cpu_detail {
 inline int max_threads() { return convis::threads(); }
-inline int thread_id() {
-#ifdef _OPENMP
-    return omp_get_thread_num();
-#else
-    return 0;
-#endif
-}
+inline int thread_id() { return convis::thread_index(); }
 template <class T>
 using MatR = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 template <class T>
@@ -53,6 +48,7 @@ struct scratch<cpu, T> {
     std::vector<host_buffer<T>> accum;
     cpu_gemm::packed_lhs<T> weights;  ///< the convolution's weights, packed once per call
     host_buffer<T> crop_out, crop_in;  ///< a transposed convolution's box of gy and its input window
+    cpu_winograd::workspace<T> winograd;  ///< the 3×3 convolutions' transforms
 
     T* column(int thread, std::size_t n) { return grow(columns, thread, n); }
     T* accumulator(int thread, std::size_t n) { return grow(accum, thread, n); }
@@ -150,6 +146,8 @@ struct ops<cpu> {
     static void conv2d_forward(const conv2d_desc& d, const T* x, const T* w, const T* b, T* y,
                                scratch<cpu, T>& work) {
         using namespace cpu_detail;
+        if constexpr (std::is_same_v<T, float>)
+            if (cpu_winograd::serves_forward<T>(d)) return cpu_winograd::forward(d, x, w, b, y, work.winograd);
         const conv_plan p = plan(d);
         const conv_units u = units<T>(d, p);
         const int threads = std::min(max_threads(), u.count());
@@ -207,6 +205,11 @@ struct ops<cpu> {
     static void conv2d_backward(const conv2d_desc& d, const T* x, const T* w, const T* gy, T* gx,
                                 T* gw, T* gb, scratch<cpu, T>& work) {
         if (gw == nullptr && gx != nullptr) return conv2d_transpose_box(d, w, gy, gx, work);
+        if constexpr (std::is_same_v<T, float>)
+            if (gx != nullptr && cpu_winograd::serves_input_gradient<T>(d)) {
+                conv2d_backward_dense(d, x, w, gy, static_cast<T*>(nullptr), gw, gb, work);
+                return cpu_winograd::input_gradient(d, w, gy, gx, work.winograd);
+            }
         conv2d_backward_dense(d, x, w, gy, gx, gw, gb, work);
     }
 
