@@ -95,11 +95,26 @@ void eigen_gemm(int M, int N, int K, operand<T> A, operand<T> B, T* C, std::ptrd
 constexpr int MR = 12, NR = 32;        // micro-tile: 12 rows × two 16-float vectors
 constexpr int KC = 384, MC = 96, NC = 3072;
 
+inline void transpose16(__m512 r[16]);
+
 /// Packs A[i0:i0+mc, k0:k0+kc] as consecutive MR-row slivers, k-major inside: Ap[k*MR + r].
 inline void pack_a(operand<float> A, int i0, int mc, int k0, int kc, float* Ap) {
     for (int ir = 0; ir < mc; ir += MR) {
         const int rows = std::min(MR, mc - ir);
-        for (int k = 0; k < kc; ++k) {
+        int k = 0;
+        if (A.col_stride == 1)  // rows contiguous (a convolution's weights): 16 k at a time, transposed in registers
+            for (; k + 16 <= kc; k += 16) {
+                __m512 r[16];
+                for (int j = 0; j < 16; ++j)
+                    r[j] = j < rows ? _mm512_loadu_ps(A.data + std::ptrdiff_t(i0 + ir + j) * A.row_stride + k0 + k)
+                                    : _mm512_setzero_ps();
+                transpose16(r);
+                // Each store writes MR values and 4 zeros that the next one overwrites; the last
+                // stops at MR, so nothing past this block of k is touched.
+                for (int q = 0; q < 15; ++q) _mm512_storeu_ps(Ap + (k + q) * MR, r[q]);
+                _mm512_mask_storeu_ps(Ap + (k + 15) * MR, __mmask16((1u << MR) - 1), r[15]);
+            }
+        for (; k < kc; ++k) {
             for (int r = 0; r < rows; ++r) Ap[k * MR + r] = A(i0 + ir + r, k0 + k);
             for (int r = rows; r < MR; ++r) Ap[k * MR + r] = 0.f;
         }

@@ -154,29 +154,21 @@ struct ops<cpu> {
         for (int t = 0; t < threads; ++t) work.column(t, u.buffer_size(p));
         auto& weights = work.weights;
         weights.prepare(d.out_c, int(p.ckk), cpu_gemm::operand<T>{w, std::ptrdiff_t(p.ckk), 1});
-        // One image, one tile, its output channels split: every unit reads the same columns, so the
-        // threads gather them together, a share of the input channels each, before the products.
-        const bool shared = u.groups == 1 && u.tiles == 1 && u.blocks > 1 && p.per_group == 1 && !p.direct;
+        // One image with its output channels split (batch 1, small maps): each unit gathers the
+        // same columns for itself. Gathering them once, a share of the channels per thread, cost
+        // more than it saved (conv5 at batch 1: 1.74 against 1.47 ms): the other thread's half then
+        // crosses between the cores' caches, after a barrier.
 #pragma omp parallel num_threads(threads) if (threads > 1)
         {
-#pragma omp for schedule(static) nowait
-        for (int i = 0; i < weights.pieces(); ++i) weights.pack_piece(i);
-        if (shared) {
 #pragma omp for schedule(static)
-            for (int c = 0; c < d.in_c; ++c)
-                gather_columns(d, p, x, work.columns[0].data(), std::ptrdiff_t(p.ohw), 0, int(p.ohw), c, c + 1);
-        } else {
-#pragma omp barrier
-        }
+        for (int i = 0; i < weights.pieces(); ++i) weights.pack_piece(i);
 #pragma omp for schedule(dynamic, 1)
         for (int i = 0; i < u.count(); ++i) {
             const conv_unit c = u.at(i, d, p);
             T* buf = work.columns[thread_id()].data();
             const std::ptrdiff_t ncols = std::ptrdiff_t(c.count) * (c.j1 - c.j0);
             cpu_gemm::operand<T> cols{buf, ncols, 1};
-            if (shared) {
-                cols = {work.columns[0].data(), std::ptrdiff_t(p.ohw), 1};
-            } else if (p.direct && c.count == 1) {
+            if (p.direct && c.count == 1) {
                 cols = {x + c.n0 * p.in_size + c.j0, std::ptrdiff_t(p.ohw), 1};
             } else {
                 for (int k = 0; k < c.count; ++k)
@@ -797,22 +789,20 @@ private:
     }
 
     /// cols[(c*K + kh)*K + kw][j - j0] = x[c][oh*S - P + kh][ow*S - P + kw] for the output pixels
-    /// j = oh*OW + ow in [j0, j1) (all of them by default), zero outside the input, for the input
-    /// channels [c0, c1) (all by default); rows of the column matrix are `ld` apart (several
-    /// images' columns sit side by side).
+    /// j = oh*OW + ow in [j0, j1) (all of them by default), zero outside the input; rows of the
+    /// column matrix are `ld` apart (several images' columns sit side by side).
     template <class T>
     static void gather_columns(const conv2d_desc& d, const conv_plan& p, const T* x, T* cols, std::ptrdiff_t ld,
-                               int j0 = 0, int j1 = -1, int c0 = 0, int c1 = -1) {
+                               int j0 = 0, int j1 = -1) {
         if (j1 < 0) j1 = int(p.ohw);
-        if (c1 < 0) c1 = d.in_c;
         if (p.direct) {  // the input already is the column matrix
-            for (int c = c0; c < c1; ++c)
+            for (int c = 0; c < d.in_c; ++c)
                 std::memcpy(cols + c * ld, x + c * p.ohw + j0, std::size_t(j1 - j0) * sizeof(T));
             return;
         }
         const int K = d.kernel, S = d.stride, OW = d.out_w;
         const int oh_first = j0 / OW, oh_last = (j1 - 1) / OW;
-        for (int c = c0; c < c1; ++c)
+        for (int c = 0; c < d.in_c; ++c)
             for (int kh = 0; kh < K; ++kh)
                 for (int kw = 0; kw < K; ++kw) {
                     T* dst = cols + std::ptrdiff_t((c * K + kh) * K + kw) * ld - j0;  // indexed by pixel j
