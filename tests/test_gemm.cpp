@@ -155,11 +155,13 @@ std::vector<float> normal_values(convis::normal_stream& rng, std::size_t n) {
 }  // namespace
 
 TEST_CASE("conv2d_forward equals a direct convolution however its work is cut, on 1 to 3 threads") {
-    // Shapes that take each path: column tiles of one large map (70×70 > 2048 pixels), a map split
-    // over the threads, output channels split (small maps, batch 1), grouped small maps, a 1×1
-    // kernel read in place, stride 2 with padding, wider 3×3 layers.
+    // Shapes that take each path: column tiles of one large map (70×70 > 2048 pixels, and 50×50
+    // gathered as shifted planes), a map split over the threads, output channels split (small maps,
+    // batch 1), grouped small maps, a 1×1 kernel read in place, stride 2 with padding, 5×5 padded by
+    // 2, wider 3×3 layers.
     const std::vector<convis::conv2d_desc> shapes = {
         {1, 3, 72, 72, 20, 70, 70, 3, 1, 0},  {2, 4, 30, 30, 14, 15, 15, 3, 2, 1}, {1, 16, 9, 9, 40, 9, 9, 3, 1, 1},
+        {1, 4, 50, 50, 8, 50, 50, 3, 1, 1},   {2, 3, 11, 11, 5, 11, 11, 5, 1, 2},  {3, 5, 8, 8, 6, 8, 8, 1, 1, 0},
         {5, 8, 6, 6, 26, 6, 6, 3, 1, 1},      {3, 12, 20, 20, 13, 20, 20, 1, 1, 0}, {1, 12, 40, 40, 13, 40, 40, 1, 1, 0},
         // Wider 3×3 layers: odd and even maps, padded and not, batches of several groups.
         {8, 32, 13, 13, 40, 13, 13, 3, 1, 1}, {9, 33, 14, 15, 32, 12, 13, 3, 1, 0}, {2, 32, 24, 24, 36, 24, 24, 3, 1, 1},

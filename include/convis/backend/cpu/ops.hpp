@@ -809,6 +809,10 @@ private:
                     int lo, hi;
                     valid_range(kw, d, lo, hi);
                     const int off = kw - d.pad;
+                    if (S == 1 && d.in_w == OW) {  // rows as long as the input's: one copy per column row
+                        shifted_plane(d, x + std::size_t(c) * d.in_h * d.in_w, kh, off, lo, hi, j0, j1, dst);
+                        continue;
+                    }
                     for (int oh = oh_first; oh <= oh_last; ++oh) {
                         const int a = oh == oh_first ? j0 - oh * OW : 0, e = oh == oh_last ? j1 - oh * OW : OW;
                         T* row = dst + std::ptrdiff_t(oh) * OW;
@@ -830,6 +834,30 @@ private:
                     }
                 }
     }
+    /// One column row of gather_columns when the stride is 1 and the input's rows are as long as the
+    /// output's: pixel j reads the input plane at j + (kh − P)·W + off, so the row is one shifted
+    /// copy of the plane, with zeros where the window leaves it — whole rows above and below, and
+    /// the columns outside [lo, hi) of each row, which the copy filled from the neighbouring row.
+    /// (Small maps: 13 pixels per row made a copy per row cost more than the GEMM's share.)
+    template <class T>
+    static void shifted_plane(const conv2d_desc& d, const T* plane, int kh, int off, int lo, int hi, int j0, int j1,
+                              T* dst) {
+        const int OW = d.out_w;
+        const std::ptrdiff_t shift = std::ptrdiff_t(kh - d.pad) * OW + off, size = std::ptrdiff_t(d.in_h) * d.in_w;
+        const int oh_lo = std::clamp(d.pad - kh, 0, d.out_h), oh_hi = std::clamp(d.in_h + d.pad - kh, oh_lo, d.out_h);
+        const std::ptrdiff_t a = std::clamp<std::ptrdiff_t>(std::ptrdiff_t(oh_lo) * OW, j0, j1),
+                             e = std::clamp<std::ptrdiff_t>(std::ptrdiff_t(oh_hi) * OW, a, j1);
+        const std::ptrdiff_t l = std::clamp<std::ptrdiff_t>(-shift, a, e), h = std::clamp<std::ptrdiff_t>(size - shift, l, e);
+        std::fill(dst + j0, dst + l, T(0));
+        std::memcpy(dst + l, plane + l + shift, std::size_t(h - l) * sizeof(T));
+        std::fill(dst + h, dst + j1, T(0));
+        if (lo == 0 && hi == OW) return;
+        for (std::ptrdiff_t row = l / OW * OW; row < h; row += OW) {
+            for (std::ptrdiff_t j = std::max(row, l); j < std::min(row + lo, h); ++j) dst[j] = T(0);
+            for (std::ptrdiff_t j = std::max(row + hi, l); j < std::min(row + OW, h); ++j) dst[j] = T(0);
+        }
+    }
+
     /// The adjoint of gather_columns: x (overwritten) = the columns summed back at their positions.
     /// Outside a parallel region the input channels are spread over the threads (each writes only
     /// its own planes).
