@@ -163,7 +163,9 @@ TEST_CASE("conv2d_forward equals a direct convolution however its work is cut, o
         {1, 3, 72, 72, 20, 70, 70, 3, 1, 0},  {2, 4, 30, 30, 14, 15, 15, 3, 2, 1}, {1, 16, 9, 9, 40, 9, 9, 3, 1, 1},
         {1, 4, 50, 50, 8, 50, 50, 3, 1, 1},   {2, 3, 11, 11, 5, 11, 11, 5, 1, 2},  {3, 5, 8, 8, 6, 8, 8, 1, 1, 0},
         {5, 8, 6, 6, 26, 6, 6, 3, 1, 1},      {3, 12, 20, 20, 13, 20, 20, 1, 1, 0}, {1, 12, 40, 40, 13, 40, 40, 1, 1, 0},
-        // Wider 3×3 layers: odd and even maps, padded and not, batches of several groups.
+        // Wider 3×3 layers: odd and even maps, padded and not. Under 128 tiles they stay on im2col
+        // (98 tiles, then 36 in groups of images); the three after them go through Winograd.
+        {2, 32, 13, 13, 40, 13, 13, 3, 1, 1}, {3, 33, 6, 7, 32, 6, 7, 3, 1, 1},
         {8, 32, 13, 13, 40, 13, 13, 3, 1, 1}, {9, 33, 14, 15, 32, 12, 13, 3, 1, 0}, {2, 32, 24, 24, 36, 24, 24, 3, 1, 1},
     };
     convis::normal_stream rng(4);

@@ -95,7 +95,29 @@ void eigen_gemm(int M, int N, int K, operand<T> A, operand<T> B, T* C, std::ptrd
 constexpr int MR = 12, NR = 32;        // micro-tile: 12 rows × two 16-float vectors
 constexpr int KC = 384, MC = 96, NC = 3072;
 
-inline void transpose16(__m512 r[16]);
+/// r[i][j] ← r[j][i] for a 16×16 block held in 16 registers.
+inline void transpose16(__m512 r[16]) {
+    __m512 t[16], u[16];
+    for (int i = 0; i < 8; ++i) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    // u[4i + m], 128-bit lane L: element 4L + m of rows 4i .. 4i+3.
+    for (int i = 0; i < 4; ++i) {
+        u[4 * i + 0] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        u[4 * i + 1] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        u[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        u[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int m = 0; m < 4; ++m) {
+        const __m512 v0 = _mm512_shuffle_f32x4(u[m], u[4 + m], 0x44), v1 = _mm512_shuffle_f32x4(u[m], u[4 + m], 0xEE);
+        const __m512 v2 = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0x44), v3 = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0xEE);
+        r[0 + m] = _mm512_shuffle_f32x4(v0, v2, 0x88);
+        r[4 + m] = _mm512_shuffle_f32x4(v0, v2, 0xDD);
+        r[8 + m] = _mm512_shuffle_f32x4(v1, v3, 0x88);
+        r[12 + m] = _mm512_shuffle_f32x4(v1, v3, 0xDD);
+    }
+}
 
 /// Packs A[i0:i0+mc, k0:k0+kc] as consecutive MR-row slivers, k-major inside: Ap[k*MR + r].
 inline void pack_a(operand<float> A, int i0, int mc, int k0, int kc, float* Ap) {
@@ -121,30 +143,6 @@ inline void pack_a(operand<float> A, int i0, int mc, int k0, int kc, float* Ap) 
         Ap += std::ptrdiff_t(kc) * MR;
     }
 }
-/// r[i][j] ← r[j][i] for a 16×16 block held in 16 registers.
-inline void transpose16(__m512 r[16]) {
-    __m512 t[16], u[16];
-    for (int i = 0; i < 8; ++i) {
-        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-    // u[4i + m], 128-bit lane L: element 4L + m of rows 4i .. 4i+3.
-    for (int i = 0; i < 4; ++i) {
-        u[4 * i + 0] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
-        u[4 * i + 1] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
-        u[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
-        u[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
-    }
-    for (int m = 0; m < 4; ++m) {
-        const __m512 v0 = _mm512_shuffle_f32x4(u[m], u[4 + m], 0x44), v1 = _mm512_shuffle_f32x4(u[m], u[4 + m], 0xEE);
-        const __m512 v2 = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0x44), v3 = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0xEE);
-        r[0 + m] = _mm512_shuffle_f32x4(v0, v2, 0x88);
-        r[4 + m] = _mm512_shuffle_f32x4(v0, v2, 0xDD);
-        r[8 + m] = _mm512_shuffle_f32x4(v1, v3, 0x88);
-        r[12 + m] = _mm512_shuffle_f32x4(v1, v3, 0xDD);
-    }
-}
-
 /// Packs B[k0:k0+kc, j0:j0+nc] as consecutive NR-column slivers: Bp[k*NR + j].
 inline void pack_b(operand<float> B, int k0, int kc, int j0, int nc, float* Bp) {
     if (B.row_stride == 1 && B.col_stride != 1) {  // B stored transposed (Cᵀ in a weight gradient)

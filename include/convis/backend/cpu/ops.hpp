@@ -1,9 +1,9 @@
 #pragma once
 // ops<cpu>: the op set on the host, through Eigen.
 //
-// Convolutions are im2col + GEMM. Across a batch, groups of images are spread over OpenMP threads,
-// each with its own column buffer, and Eigen's GEMM runs single-threaded inside (Eigen does not
-// nest its own parallelism); a single group instead lets Eigen's GEMM use every thread.
+// Convolutions are im2col + GEMM (gemm.hpp's kernel), cut into units spread over OpenMP threads,
+// each with its own column buffer — except 3×3 stride-1 ones over enough tiles, which take
+// Winograd's F(2×2, 3×3) (winograd.hpp) for the forward and the input gradient.
 // Parameter gradients are accumulated per thread (a fixed share of the batch each) and summed once
 // in thread order, so no atomics are needed and the result is the same on every run.
 #include <Eigen/Core>
@@ -33,7 +33,6 @@ namespace convis {
 
 namespace cpu_detail {
 inline int max_threads() { return convis::threads(); }
-inline int thread_id() { return convis::thread_index(); }
 template <class T>
 using MatR = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 template <class T>
@@ -156,8 +155,8 @@ struct ops<cpu> {
         weights.prepare(d.out_c, int(p.ckk), cpu_gemm::operand<T>{w, std::ptrdiff_t(p.ckk), 1});
         // One image with its output channels split (batch 1, small maps): each unit gathers the
         // same columns for itself. Gathering them once, a share of the channels per thread, cost
-        // more than it saved (conv5 at batch 1: 1.74 against 1.47 ms): the other thread's half then
-        // crosses between the cores' caches, after a barrier.
+        // more than it saved (conv5 at batch 1: 1.66–1.82 against 1.43–1.52 ms): the other
+        // thread's half then crosses between the cores' caches, after a barrier.
 #pragma omp parallel num_threads(threads) if (threads > 1)
         {
 #pragma omp for schedule(static)
@@ -165,7 +164,7 @@ struct ops<cpu> {
 #pragma omp for schedule(dynamic, 1)
         for (int i = 0; i < u.count(); ++i) {
             const conv_unit c = u.at(i, d, p);
-            T* buf = work.columns[thread_id()].data();
+            T* buf = work.columns[convis::thread_index()].data();
             const std::ptrdiff_t ncols = std::ptrdiff_t(c.count) * (c.j1 - c.j0);
             cpu_gemm::operand<T> cols{buf, ncols, 1};
             if (p.direct && c.count == 1) {
@@ -297,7 +296,7 @@ private:
         // the same, bit for bit, from run to run (training is repeatable and resumable).
 #pragma omp for schedule(static)
         for (int g = 0; g < p.groups; ++g) {
-            const int t = thread_id();
+            const int t = convis::thread_index();
             const int n0 = g * p.per_group, count = std::min(p.per_group, d.batch - n0);
             const Eigen::Index ncols = Eigen::Index(count) * Eigen::Index(p.ohw);
             T* buf = work.columns[t].data();

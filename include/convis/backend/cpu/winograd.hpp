@@ -81,30 +81,29 @@ inline problem of_input_gradient(const conv2d_desc& d) {
     return {d.batch, d.out_c, d.out_h, d.out_w, d.in_c, d.in_h, d.in_w, 2 - d.pad, true};
 }
 
-inline bool shape_fits(const conv2d_desc& d) {
-    return d.kernel == 3 && d.stride == 1 && d.pad >= 0 && d.pad <= 2 && d.in_c >= 16 && d.out_c >= 16 &&
-           d.out_h >= 1 && d.out_w >= 1 && d.in_h == d.out_h + 2 - 2 * d.pad && d.in_w == d.out_w + 2 - 2 * d.pad;
+/// The rule behind serves_forward and serves_input_gradient: d's shape, and p's tile count.
+template <class T>
+bool serves(const conv2d_desc& d, const problem& p) {
+#if defined(__AVX512F__)
+    if constexpr (std::is_same_v<T, float>)
+        return d.kernel == 3 && d.stride == 1 && d.pad >= 0 && d.pad <= 2 && d.in_c >= 16 && d.out_c >= 16 &&
+               d.out_h >= 1 && d.out_w >= 1 && d.in_h == d.out_h + 2 - 2 * d.pad &&
+               d.in_w == d.out_w + 2 - 2 * d.pad && p.tiles() >= min_tiles;
+#endif
+    (void)d, (void)p;
+    return false;
 }
 
 }  // namespace detail
 
 template <class T>
 bool serves_forward(const conv2d_desc& d) {
-#if defined(__AVX512F__)
-    if constexpr (std::is_same_v<T, float>) return detail::shape_fits(d) && detail::of_forward(d).tiles() >= min_tiles;
-#endif
-    (void)d;
-    return false;
+    return detail::serves<T>(d, detail::of_forward(d));
 }
 
 template <class T>
 bool serves_input_gradient(const conv2d_desc& d) {
-#if defined(__AVX512F__)
-    if constexpr (std::is_same_v<T, float>)
-        return detail::shape_fits(d) && detail::of_input_gradient(d).tiles() >= min_tiles;
-#endif
-    (void)d;
-    return false;
+    return detail::serves<T>(d, detail::of_input_gradient(d));
 }
 
 #if defined(__AVX512F__)
