@@ -221,7 +221,7 @@ correspondence_result correspondence(M& model, const typename M::value_type* inp
     if (o.random < 0) throw error("correspondence: random draws must be >= 0, got " + std::to_string(o.random));
     if (o.batch < 1) throw error("correspondence: batch must be at least 1, got " + std::to_string(o.batch));
 
-    const std::vector<layer_row> table = Net::layer_table();
+    const std::vector<layer_row> table = model.layer_table();
     std::vector<int> layers = o.layers;
     if (layers.empty()) layers = {last_pool_layer(table), penultimate_fc_layer(table)};
     std::vector<std::size_t> sizes;

@@ -57,7 +57,7 @@ evolution_result evolution(M& model, const std::vector<std::string>& snapshots, 
     if (snapshots.empty()) throw error("evolution: no snapshot given");
     if (pictures.size() == 0) throw error("evolution: the data set is empty");
     if (o.batch < 1) throw error("evolution: batch must be at least 1, got " + std::to_string(o.batch));
-    const std::vector<layer_row> table = Net::layer_table();
+    const std::vector<layer_row> table = model.layer_table();
     evolution_result r;
     r.layers = o.layers;
     if (r.layers.empty())

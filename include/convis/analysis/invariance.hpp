@@ -54,7 +54,7 @@ invariance_result invariance(M& model, const typename M::value_type* inputs, int
     using Net = typename M::net_type;
     using In = typename Net::input_shape;
     using T = typename M::value_type;
-    constexpr int classes = int(Net::output_shape::size);
+    const int classes = model.classes();
     if (n < 1) throw error("invariance: expected at least one image, got " + std::to_string(n));
     if (labels.size() != std::size_t(n))
         throw error("invariance: expected one label per image (" + std::to_string(n) + "), got " +
@@ -65,7 +65,7 @@ invariance_result invariance(M& model, const typename M::value_type* inputs, int
                         " is outside the network's classes 0.." + std::to_string(classes - 1));
     if (o.batch < 1) throw error("invariance: batch must be at least 1, got " + std::to_string(o.batch));
 
-    const std::vector<layer_row> table = Net::layer_table();
+    const std::vector<layer_row> table = model.layer_table();
     invariance_result r;
     r.values = o.values.empty() ? default_transform_values(o.kind, In::height) : o.values;
     for (double v : r.values)

@@ -63,7 +63,7 @@ occlusion_result occlusion(M& model, const typename M::value_type* input, int la
     using In = typename Net::input_shape;
     using T = typename M::value_type;
     constexpr int C = In::channels, H = In::height, W = In::width;
-    const std::vector<layer_row> table = Net::layer_table();
+    const std::vector<layer_row> table = model.layer_table();
     const int classes = int(table.back().output[0]);
 
     occlusion_result r;

@@ -122,7 +122,7 @@ top_images_result top_images(M& model, int layer, const picture_set& pictures, c
                     std::to_string(o.k) + " pictures");
     if (layer < 0 || layer >= Net::size)
         throw error("top_images: layer " + std::to_string(layer) + " is outside 0.." + std::to_string(Net::size - 1));
-    const layer_row row = Net::layer_table()[std::size_t(layer)];
+    const layer_row row = model.layer_table()[std::size_t(layer)];
     const int C = int(row.output[0]), H = row.output.size() == 3 ? int(row.output[1]) : 1,
               W = row.output.size() == 3 ? int(row.output[2]) : 1;
     const std::size_t map_size = std::size_t(C) * H * W;

@@ -1,5 +1,7 @@
 #pragma once
 // Tensor<S, T>: a batch of samples of compile-time shape S = Shape<C,H,W>, stored NCHW on the host.
+// For Features<dynamic> (shape.hpp) the feature count is a value the view and the tensor carry:
+// TensorView(data, batch, features), Tensor(batch, features).
 #include <cstddef>
 #include <span>
 #include <string>
@@ -20,6 +22,28 @@ struct batch_layout {
     static constexpr int height = S::height;
     static constexpr int width = S::width;
     static constexpr std::size_t sample_size = S::size;
+    static constexpr int features() { return int(S::size); }
+
+    constexpr batch_layout() = default;
+    explicit batch_layout(std::size_t n) {
+        if (n != S::size)
+            throw error("Tensor: " + std::to_string(n) + " values per sample given for a shape of " + std::to_string(S::size));
+    }
+};
+
+/// A run-time length: one feature vector of `features()` values per sample.
+template <class T>
+struct batch_layout<Features<dynamic>, T> {
+    using shape_type = Features<dynamic>;
+    using value_type = T;
+    int channels = 0;
+    static constexpr int height = 1;
+    static constexpr int width = 1;
+    std::size_t sample_size = 0;
+    int features() const { return channels; }
+
+    batch_layout() = default;
+    explicit batch_layout(std::size_t n) : channels(int(n)), sample_size(n) {}
 };
 
 /// A non-owning view of a batch of samples of shape S (const T for read-only).
@@ -31,11 +55,18 @@ public:
     using batch_layout<S, std::remove_const_t<T>>::height;
     using batch_layout<S, std::remove_const_t<T>>::width;
 
+    using batch_layout<S, std::remove_const_t<T>>::features;
+
     TensorView() = default;
-    TensorView(T* data, int batch) : data_(data), batch_(batch) {}
+    TensorView(T* data, int batch)
+        requires S::is_static
+        : data_(data), batch_(batch) {}
+    /// A view of `batch` samples of `features` values; for a static shape, `features` must be S::size.
+    TensorView(T* data, int batch, std::size_t features)
+        : batch_layout<S, std::remove_const_t<T>>(features), data_(data), batch_(batch) {}
     template <class U>
         requires std::is_same_v<const U, T>
-    TensorView(TensorView<S, U> v) : data_(v.data()), batch_(v.batch()) {}
+    TensorView(TensorView<S, U> v) : batch_layout<S, std::remove_const_t<T>>(v), data_(v.data()), batch_(v.batch()) {}
 
     int batch() const { return batch_; }
     std::size_t size() const { return std::size_t(batch_) * sample_size; }
@@ -60,14 +91,30 @@ public:
     using batch_layout<S, T>::height;
     using batch_layout<S, T>::width;
 
+    using batch_layout<S, T>::features;
+
     Tensor() = default;
     /// A batch of `batch` samples, zero-filled.
-    explicit Tensor(int batch) {
+    explicit Tensor(int batch)
+        requires S::is_static
+    {
         resize(batch);
         buf_.fill(T(0));
     }
+    /// A batch of `batch` samples of `features` values (Features<dynamic>), zero-filled.
+    Tensor(int batch, std::size_t features) : batch_layout<S, T>(features) {
+        resize(batch);
+        buf_.fill(T(0));
+    }
+    /// Changes the batch size and, for Features<dynamic>, the feature count (checked for a static shape).
+    void resize(int batch, std::size_t features) {
+        static_cast<batch_layout<S, T>&>(*this) = batch_layout<S, T>(features);
+        resize(batch);
+    }
     /// A batch copied from `values`, whose size must be a whole number of samples.
-    static Tensor from(std::span<const T> values) {
+    static Tensor from(std::span<const T> values)
+        requires S::is_static
+    {
         if (values.size() % sample_size != 0)
             throw error("Tensor::from: " + std::to_string(values.size()) +
                         " values is not a whole number of samples of " +
@@ -95,8 +142,8 @@ public:
     std::span<const T> values() const { return {buf_.data(), buf_.size()}; }
     void fill(T v) { buf_.fill(v); }
 
-    TensorView<S, T> view() { return {buf_.data(), batch_}; }
-    TensorView<S, const T> view() const { return {buf_.data(), batch_}; }
+    TensorView<S, T> view() { return {buf_.data(), batch_, sample_size}; }
+    TensorView<S, const T> view() const { return {buf_.data(), batch_, sample_size}; }
     operator TensorView<S, T>() { return view(); }
     operator TensorView<S, const T>() const { return view(); }
 
@@ -107,7 +154,7 @@ public:
     const T& operator()(int n, int f) const { return buf_[std::size_t(n) * sample_size + f]; }
 
 private:
-    static std::size_t index(int n, int c, int h, int w) {
+    std::size_t index(int n, int c, int h, int w) const {
         return ((std::size_t(n) * channels + c) * height + h) * width + w;
     }
     host_buffer<T> buf_;

@@ -51,7 +51,7 @@ void add_layer_outputs(safetensors_file& out, const M& model, std::span<const in
         Net::visit(index, [&](auto i) {
             constexpr int I = decltype(i)::value;
             const auto y = model.template output<I>();
-            out.tensors.insert_or_assign(Net::name(I), make_tensor<T>(y.values(), Net::template output_dims<I>(y.batch())));
+            out.tensors.insert_or_assign(Net::name(I), make_tensor<T>(y.values(), Net::template output_dims<I>(y.batch(), model.classes())));
         });
 }
 

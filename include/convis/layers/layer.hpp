@@ -14,6 +14,10 @@
 //   state<In, T, P>               run-time memory the layer keeps between forward and backward
 //   forward<In>(args, state)      y = f(x)
 //   backward<In>(args, state)     gx = (df/dx)^T gy; parameter gradients are accumulated (+=)
+//   project<In>(args, state)      optional: the layer's deconvnet step (net/deconvnet.hpp), signal
+//                                 at the output to signal at the input. Without one, the step is
+//                                 the layer's backward with no parameter gradients (the transposed
+//                                 filters of a convolution, unpooling by the recorded switches).
 //
 // Layers contain no arithmetic: they describe the op and call ops<Policy>.
 #include <array>
@@ -54,6 +58,20 @@ struct backward_args {
     scratch<P, T>* work;
 };
 
+/// What a layer's deconvnet step reads and writes (net/deconvnet.hpp).
+template <class T, class P>
+struct project_args {
+    int batch;
+    const T* x;          ///< the recorded forward's input of the layer
+    const T* y;          ///< the recorded forward's output
+    const T* g;          ///< the signal at the output
+    T* out;              ///< the signal at the input, overwritten
+    const T* params;
+    rectify_mode mode;   ///< how a rectifier passes the signal
+    bool lrn_backward;   ///< whether a normalisation passes it by its true backward (else unchanged)
+    scratch<P, T>* work;
+};
+
 /// The state of a layer that keeps nothing between passes.
 struct no_state {};
 
@@ -72,6 +90,18 @@ struct state_of<L, In, T, P> {
 /// The run-time state a layer L keeps for input shape In, element T, policy P.
 template <class L, class In, class T, class P>
 using layer_state = typename detail::state_of<L, In, T, P>::type;
+
+/// Layer L's deconvnet step: its own project() when it has one, else its backward without
+/// parameter gradients.
+template <class In, class L, class T, class P, class State>
+void project_step(const L& layer, const project_args<T, P>& a, State& state) {
+    if constexpr (requires { layer.template project<In, T, P>(a, state); }) {
+        layer.template project<In, T, P>(a, state);
+    } else {
+        const backward_args<T, P> b{a.batch, a.x, a.y, a.g, a.out, a.params, nullptr, a.work};
+        layer.template backward<In, T, P>(b, state);
+    }
+}
 
 /// The layer concept, checked against one input shape.
 template <class L, class In>

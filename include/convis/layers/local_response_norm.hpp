@@ -36,6 +36,13 @@ struct LocalResponseNorm : pointwise_layer {
     void backward(const backward_args<T, P>& a, state<S, T, P>& st) const {
         if (a.gx) ops<P>::lrn_backward(desc<S>(a.batch), a.x, a.y, st.scale.data(), a.gy, a.gx);
     }
+    /// The deconvnet step: the paper skips normalisation (the signal passes unchanged); the true
+    /// backward when the projection asks for it (projection_options::lrn_backward).
+    template <class S, class T, class P>
+    void project(const project_args<T, P>& a, state<S, T, P>& st) const {
+        if (a.lrn_backward) ops<P>::lrn_backward(desc<S>(a.batch), a.x, a.y, st.scale.data(), a.g, a.out);
+        else ops<P>::copy(std::size_t(a.batch) * S::size, a.g, a.out);
+    }
 };
 
 }  // namespace convis

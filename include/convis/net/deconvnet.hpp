@@ -11,8 +11,14 @@
 //   guided      relu(g) · [y > 0]       guided backpropagation
 //   gradient    g · [y > 0]             the exact gradient (saliency)
 //
-// Threads: a projection reads the model's own trace and writes the model's scratch, so it belongs
-// to the thread that holds the model (model.hpp); threads that project at once each need a model.
+// Each layer takes its own step (project_step in layers/layer.hpp): a rectifier rectifies, a
+// normalisation passes the signal or takes its backward, every other layer runs its backward
+// without parameter gradients.
+//
+// Threads: a projection reads a trace and writes that trace's scratch. Deconvnet(model) projects
+// from the model's own trace and belongs to the thread that holds the model (model.hpp);
+// Deconvnet(model, trace) projects from a trace that a thread recorded with
+// model.forward(x, trace), so threads that each own a trace may project at once from one model.
 #include <algorithm>
 #include <optional>
 #include <string>
@@ -25,8 +31,7 @@
 #include "../core/threads.hpp"
 #include "../core/op_desc.hpp"
 #include "../core/tensor.hpp"
-#include "../layers/local_response_norm.hpp"
-#include "../layers/relu.hpp"
+#include "../layers/layer.hpp"
 #include "model.hpp"
 
 namespace convis {
@@ -68,10 +73,14 @@ public:
     using policy_type = typename M::policy_type;
     using value_type = typename M::value_type;
     using input_shape = typename M::input_shape;
+    using trace_type = typename M::trace_type;
     template <int I>
     using shape_after = typename net_type::template shape_after<I>;
 
-    explicit Deconvnet(M& model) : model_(model) {}
+    /// Projects from the model's own trace (its last forward).
+    explicit Deconvnet(M& model) : model_(model), trace_(model.trace()) {}
+    /// Projects from `trace`, recorded by model.forward(x, trace); the model is only read.
+    Deconvnet(const M& model, trace_type& trace) : model_(model), trace_(trace) {}
 
     /// Projects `signal` (host memory), given at layer I's output for the batch of the model's
     /// last forward, down to the input. The result, readable on the host, stays valid until the
@@ -80,14 +89,16 @@ public:
     TensorView<input_shape, const value_type> project(TensorView<shape_after<I>, const value_type> signal,
                                                       const projection_options& o = {}) {
         using T = value_type;
-        const int batch = model_.batch();
+        const int batch = trace_.batch();
         if (batch == 0) throw error("Deconvnet::project: run the model forward first (the projection reads its trace)");
         if (signal.batch() != batch)
             throw error("Deconvnet::project: the signal holds " + std::to_string(signal.batch()) +
                         " samples, the trace " + std::to_string(batch));
-        std::size_t largest = input_shape::size;
-        net_type::for_each_index([&](auto i) { largest = std::max(largest, shape_after<decltype(i)::value>::size); });
-        for (auto& b : buf_) b.resize(std::size_t(batch) * largest);
+        if (signal.sample_size != net_type::template sample_size<I>(trace_.classes()))
+            throw error("Deconvnet::project: the signal has " + std::to_string(signal.sample_size) +
+                        " values per sample, layer " + net_type::name(I) + " " +
+                        std::to_string(net_type::template sample_size<I>(trace_.classes())));
+        for (auto& b : buf_) b.resize(std::size_t(batch) * model_.largest_sample());
         ops<policy_type>::upload(signal.size(), signal.data(), buf_[0].data());
         const bool lrn = o.lrn_backward.value_or(o.mode != rectify_mode::deconvnet);
         const scoped_threads limit(projection_threads(signal, o));
@@ -108,7 +119,9 @@ public:
         TensorView<input_shape, const value_type> out{nullptr, 0};
         net_type::visit(layer, [&](auto i) {
             constexpr int I = decltype(i)::value;
-            out = project<I>(TensorView<shape_after<I>, const value_type>{signal, model_.batch()}, o);
+            out = project<I>(TensorView<shape_after<I>, const value_type>{signal, trace_.batch(),
+                                                                          net_type::template sample_size<I>(trace_.classes())},
+                             o);
         });
         return out;
     }
@@ -121,7 +134,7 @@ public:
         if (y < 0 || y >= S::height || x < 0 || x >= S::width)
             throw error("Deconvnet: position (" + std::to_string(y) + ", " + std::to_string(x) + ") is outside layer " +
                         net_type::name(I) + "'s " + std::to_string(S::height) + "×" + std::to_string(S::width) + " map");
-        const auto a = model_.template output<I>();
+        const auto a = trace_.template output<I>();
         Tensor<S, value_type> s(a.batch());
         for (int n = 0; n < a.batch(); ++n) s(n, channel, y, x) = a(n, channel, y, x);
         return s;
@@ -133,7 +146,7 @@ public:
     Tensor<shape_after<I>, value_type> select_strongest(int channel, std::vector<activation_position>* where = nullptr) const {
         using S = shape_after<I>;
         check_channel<I>(channel);
-        const auto a = model_.template output<I>();
+        const auto a = trace_.template output<I>();
         Tensor<S, value_type> s(a.batch());
         if (where) where->clear();
         for (int n = 0; n < a.batch(); ++n) {
@@ -152,7 +165,7 @@ public:
     template <int I>
     Tensor<shape_after<I>, value_type> select_positions(const std::vector<activation_position>& positions) const {
         using S = shape_after<I>;
-        const auto a = model_.template output<I>();
+        const auto a = trace_.template output<I>();
         Tensor<S, value_type> s(a.batch());
         for (const auto& p : positions) {
             check_channel<I>(p.channel);
@@ -171,7 +184,7 @@ public:
     Tensor<shape_after<I>, value_type> select_channel(int channel) const {
         using S = shape_after<I>;
         check_channel<I>(channel);
-        const auto a = model_.template output<I>();
+        const auto a = trace_.template output<I>();
         Tensor<S, value_type> s(a.batch());
         const std::size_t plane = std::size_t(S::height) * S::width;
         for (int n = 0; n < a.batch(); ++n)
@@ -189,12 +202,9 @@ private:
         return nonzero <= std::size_t(projection_options::sparse_per_image) * std::size_t(signal.batch()) ? 1 : 0;
     }
 
-    template <class L>
-    static constexpr bool is_lrn = requires(const L& l) { l.alpha; l.beta; l.k; L::size; };
-
     template <int I>
     void check_channel(int channel) const {
-        if (model_.batch() == 0) throw error("Deconvnet: run the model forward first (selections read its trace)");
+        if (trace_.batch() == 0) throw error("Deconvnet: run the model forward first (selections read its trace)");
         if (channel < 0 || channel >= shape_after<I>::channels)
             throw error("Deconvnet: channel " + std::to_string(channel) + " is outside layer " + net_type::name(I) +
                         "'s " + std::to_string(shape_after<I>::channels) + " channels");
@@ -203,35 +213,24 @@ private:
     /// The signal at layer J's output is in buf_[slot]; returns the slot holding the input's.
     template <int J>
     int down(int slot, rectify_mode mode, bool lrn_backward) {
-        using L = typename net_type::template layer<J>;
         using In = typename net_type::template shape_before<J>;
         using T = value_type;
-        const int batch = model_.batch();
-        const T* g = buf_[slot].data();
-        T* out = buf_[1 - slot].data();
-        const T* x = output_before<J>();
-        const T* y = model_.trace_buffer(J + 1);
-        if constexpr (std::is_same_v<L, ReLU>) {
-            ops<policy_type>::rectify(mode, std::size_t(batch) * In::size, y, g, out);
-        } else {
-            if (is_lrn<L> && !lrn_backward) {
-                ops<policy_type>::copy(std::size_t(batch) * In::size, g, out);
-            } else {
-                backward_args<T, policy_type> a{batch, x, y, g, out,
-                                                model_.parameters().data() + net_type::template parameter_offset<J>(),
-                                                nullptr, &model_.work()};
-                model_.template layer<J>().template backward<In, T, policy_type>(a, model_.template state<J>());
-            }
-        }
+        const project_args<T, policy_type> a{trace_.batch(),
+                                             trace_.buffer(J),
+                                             trace_.buffer(J + 1),
+                                             buf_[slot].data(),
+                                             buf_[1 - slot].data(),
+                                             model_.parameters().data() + net_type::template parameter_offset<J>(),
+                                             mode,
+                                             lrn_backward,
+                                             &trace_.work()};
+        project_step<In>(model_.template layer<J>(), a, trace_.template state<J>());
         if constexpr (J > 0) return down<J - 1>(1 - slot, mode, lrn_backward);
         else return 1 - slot;
     }
-    template <int J>
-    const value_type* output_before() const {
-        return model_.trace_buffer(J);
-    }
 
-    M& model_;
+    const M& model_;
+    trace_type& trace_;
     typename policy_type::template buffer<value_type> buf_[2];
     host_buffer<value_type> host_;  // the result, copied out of a device policy's memory
 };

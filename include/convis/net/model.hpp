@@ -57,10 +57,32 @@ public:
     template <int I>
     using shape_before = typename Net::template shape_before<I>;
 
-    Model() : params_(Net::parameter_count) {
+    /// A model of a network whose shapes are all compile-time; parameters zeroed.
+    Model()
+        requires(!Net::dynamic_output)
+        : Model(int(Net::template sample_size<depth - 1>())) {}
+    /// A model with `classes` outputs: any count ≥ 1 for a network whose last layer is
+    /// Linear<In, dynamic> (the zoo's networks with Classes = dynamic); for any other network it
+    /// must be the output size the type fixes. Parameters zeroed.
+    explicit Model(int classes) : classes_(classes) {
+        Net::check_classes(classes);
+        if (!Net::dynamic_output && std::size_t(classes) != Net::template sample_size<depth - 1>())
+            throw error("Model: the network's output has " + std::to_string(Net::template sample_size<depth - 1>()) +
+                        " values, " + std::to_string(classes) + " classes were asked for");
+        params_.resize(Net::parameter_count_for(classes));
         params_.fill(T(0));
+        if constexpr (Net::dynamic_output) std::get<depth - 1>(layers_).outputs = classes;
         seed(0);
     }
+
+    /// The size of the last layer's output per sample: the class count of a classifier.
+    int classes() const { return classes_; }
+    /// Every layer's name, kind, output shape, parameter count and receptive field (Net::layer_table
+    /// with this model's class count).
+    std::vector<layer_row> layer_table() const { return Net::layer_table(classes_); }
+    /// Layer I's output size per sample.
+    template <int I>
+    std::size_t sample_size() const { return Net::template sample_size<I>(classes_); }
 
     // ---- parameters ------------------------------------------------------------------------
     std::span<T> parameters() { return {params_.data(), params_.size()}; }
@@ -99,7 +121,7 @@ public:
         Net::for_each_index([&](auto i) {
             constexpr int I = decltype(i)::value;
             std::size_t off = Net::template parameter_offset<I>();
-            for (const param_spec& p : Net::template params<I>()) {
+            for (const param_spec& p : Net::template params<I>(classes_)) {
                 std::vector<std::int64_t> shape(p.dims.begin(), p.dims.begin() + p.rank);
                 out.push_back({Net::name(I) + "." + std::string(p.name), std::move(shape),
                                std::span<T>(values + off, p.size),
@@ -171,10 +193,12 @@ public:
         if (gy.batch() != batch)
             throw error("Model::backward: gradient batch " + std::to_string(gy.batch()) +
                         " does not match the forward's batch " + std::to_string(batch));
+        if (gy.sample_size != std::size_t(classes_))
+            throw error("Model::backward: the gradient has " + std::to_string(gy.sample_size) + " values per sample, the output " +
+                        std::to_string(classes_));
         want_input_grad_ = input_gradient;
         ensure_gradients();
-        std::size_t largest = input_shape::size;
-        Net::for_each_index([&](auto i) { largest = std::max(largest, shape_after<decltype(i)::value>::size); });
+        const std::size_t largest = largest_sample();
         for (auto& g : grad_) g.resize(std::size_t(batch) * largest);
         ops<Policy>::upload(gy.size(), gy.data(), grad_[0].data());
         backward_from<depth - 1>(0);
@@ -210,6 +234,15 @@ public:
     }
     /// The model's own trace: what forward(x) recorded.
     const trace_type& trace() const { return trace_; }
+    /// The model's own trace, for readers that also write its scratch (the deconvnet).
+    trace_type& trace() { return trace_; }
+    /// The largest per-sample size of the input and every layer's output (buffers for passes down
+    /// the network are this times the batch).
+    std::size_t largest_sample() const {
+        std::size_t largest = input_shape::size;
+        Net::for_each_index([&](auto i) { largest = std::max(largest, sample_size<decltype(i)::value>()); });
+        return largest;
+    }
     /// The trace in the policy's memory: k = 0 is the input of the last forward, k = i + 1 layer
     /// i's output. For code that runs ops on the policy (the deconvnet); the host views are above.
     const T* trace_buffer(int k) const { return trace_.buffer(k); }
@@ -228,7 +261,7 @@ private:
 
     void ensure_gradients() {
         if (grads_.size() == 0) {
-            grads_.resize(Net::parameter_count);
+            grads_.resize(params_.size());
             grads_.fill(T(0));
         }
     }
@@ -236,7 +269,7 @@ private:
     /// The one forward: reads the layers and parameters, writes only `t`.
     TensorView<output_shape, const T> record(TensorView<input_shape, const T> x, trace_type& t, bool training) const {
         if (x.batch() <= 0) throw error("Model::forward: batch size must be positive, got " + std::to_string(x.batch()));
-        t.prepare(x.batch());
+        t.prepare(x.batch(), classes_);
         ops<Policy>::upload(x.size(), x.data(), t.acts_[0].data());
         forward_from<0>(t, training);
         return t.template output<depth - 1>();
@@ -274,6 +307,7 @@ private:
         return Net::template parameter_offset<I>() > 0;
     }
 
+    int classes_;
     typename Net::layer_tuple layers_{};
     typename Policy::template buffer<T> params_, grads_;  // grads_ empty until first needed
     trace_type trace_{};

@@ -75,8 +75,17 @@ struct chain<I, In, type_list<S...>, L, Rest...> {
     static_assert(layer_for<L, In>, "convis: this type is not a layer (see the layer concept in layers/layer.hpp)");
     // Evaluated for its side effect: a misfit instantiates the layer's named diagnostic.
     static_assert(L::template fits<I, In>() || true);
+    static_assert(In::is_static, "convis: only a network's last layer may have a run-time (dynamic) extent; "
+                                 "a layer follows one here");
     using shapes = typename chain<I + 1, typename L::template output<In>, type_list<S..., In>, Rest...>::shapes;
 };
+
+template <bool Dynamic>
+constexpr std::size_t only_for_static_output(std::size_t n) {
+    static_assert(!Dynamic, "convis: this network's class count is a run-time value: use parameter_count_for(classes) "
+                            "or Model::parameters().size()");
+    return n;
+}
 
 constexpr std::size_t digits(std::size_t i) { return i < 10 ? 1 : 1 + digits(i / 10); }
 }  // namespace detail
@@ -119,6 +128,16 @@ public:
     template <int I>
     using shape_after = typename detail::at<I + 1, shapes>::type;
     using output_shape = shape_after<size - 1>;
+    /// Whether the last layer's output count (the class count) is a run-time value (a
+    /// Linear<In, dynamic> at the end): Model(classes) then chooses it, and the counts that depend
+    /// on it take it as an argument (parameter_count_for, sample_size, layer_table).
+    static constexpr bool dynamic_output = !output_shape::is_static;
+
+    /// Elements per sample of layer I's output; `classes` is the run-time count of a dynamic output.
+    template <int I>
+    static constexpr std::size_t sample_size(int classes = 0) {
+        return size_of<shape_after<I>>(classes);
+    }
 
     /// Layer names: given by Named, else the layer's index.
     static std::string name(int i) {
@@ -172,31 +191,36 @@ public:
     }
     /// The PyTorch shape of layer I's output for a batch.
     template <int I>
-    static std::vector<std::int64_t> output_dims(int batch) {
+    static std::vector<std::int64_t> output_dims(int batch, int classes = 0) {
         using S = shape_after<I>;
-        if constexpr (flat_after<I>()) return {batch, std::int64_t(S::size)};
+        if constexpr (flat_after<I>()) return {batch, std::int64_t(sample_size<I>(classes))};
         else return {batch, S::channels, S::height, S::width};
     }
 
-    /// Every layer's name, kind, output shape, parameter count and receptive field.
-    static std::vector<layer_row> layer_table() {
+    /// Every layer's name, kind, output shape, parameter count and receptive field; `classes` is
+    /// the class count of a network with a dynamic output (required there, ignored otherwise).
+    static std::vector<layer_row> layer_table(int classes = 0) {
+        check_classes(classes);
         std::vector<layer_row> rows;
         for_each_index([&](auto c) {
             constexpr int I = decltype(c)::value;
-            auto dims = output_dims<I>(1);
+            auto dims = output_dims<I>(1, classes);
             dims.erase(dims.begin());
-            rows.push_back({I, name(I), kinds[I], std::move(dims), parameter_count_of<I>(), field_after<I>()});
+            rows.push_back({I, name(I), kinds[I], std::move(dims), parameter_count_of<I>(classes), field_after<I>()});
         });
         return rows;
     }
 
-    /// Parameters of layer I, in PyTorch layout.
+    /// Parameters of layer I, in PyTorch layout (`classes`: as for layer_table).
     template <int I>
-    static constexpr auto params() { return layer<I>::template params<shape_before<I>>(); }
+    static constexpr auto params(int classes = 0) {
+        if constexpr (shape_after<I>::is_static) return layer<I>::template params<shape_before<I>>();
+        else return layer<I>::template params<shape_before<I>>(classes);
+    }
     template <int I>
-    static constexpr std::size_t parameter_count_of() {
+    static constexpr std::size_t parameter_count_of(int classes = 0) {
         std::size_t n = 0;
-        for (const auto& p : params<I>()) n += p.size;
+        for (const auto& p : params<I>(classes)) n += p.size;
         return n;
     }
     /// Where layer I's parameters start in the model's parameter buffer.
@@ -205,7 +229,20 @@ public:
         if constexpr (I == 0) return 0;
         else return parameter_offset<I - 1>() + parameter_count_of<I - 1>();
     }
-    static constexpr std::size_t parameter_count = parameter_offset<size - 1>() + parameter_count_of<size - 1>();
+    /// Every parameter of the network; `classes` as for layer_table.
+    static constexpr std::size_t parameter_count_for(int classes) {
+        return parameter_offset<size - 1>() + parameter_count_of<size - 1>(classes);
+    }
+    /// Every parameter of a network whose shapes are all compile-time (see parameter_count_for).
+    static constexpr std::size_t parameter_count =
+        detail::only_for_static_output<dynamic_output>(parameter_offset<size - 1>() + parameter_count_of<size - 1>(1));
+
+    /// A convis::error unless `classes` suits the network: at least 1 for a dynamic output.
+    static void check_classes(int classes) {
+        if (dynamic_output && classes < 1)
+            throw error("the class count of a network with a run-time output must be at least 1, got " +
+                        std::to_string(classes));
+    }
 
     /// Receptive field of a unit of layer I's output, in input pixels.
     template <int I>

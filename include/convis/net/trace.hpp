@@ -47,7 +47,11 @@ public:
 
     /// Layer I's output, readable on the host (see Model: on a device policy, a copy made now).
     template <int I>
-    TensorView<shape_after<I>, const T> output() const { return {host_view(I + 1), batch_}; }
+    TensorView<shape_after<I>, const T> output() const {
+        return {host_view(I + 1), batch_, Net::template sample_size<I>(classes_)};
+    }
+    /// The class count of the model that recorded this trace (its last layer's output size).
+    int classes() const { return classes_; }
     template <fixed_string Name>
     auto output() const {
         constexpr int i = Net::index_of(Name.view());
@@ -63,6 +67,13 @@ public:
     }
     /// The recorded input, readable on the host.
     TensorView<input_shape, const T> input() const { return {host_view(0), batch_}; }
+
+    /// Layer i's output size per sample, chosen at run time.
+    std::size_t sample_size(int i) const {
+        std::size_t n = 0;
+        Net::visit(i, [&](auto c) { n = Net::template sample_size<decltype(c)::value>(classes_); });
+        return n;
+    }
 
     /// Slot k in the policy's memory: k = 0 is the input, k = i + 1 layer i's output.
     const T* buffer(int k) const { return acts_[std::size_t(k)].data(); }
@@ -82,12 +93,13 @@ private:
     using states_tuple = decltype(make_states(std::make_index_sequence<depth>{}));
 
     /// Sizes every slot for `batch` samples; buffers only grow, so a repeated batch allocates nothing.
-    void prepare(int batch) {
+    void prepare(int batch, int classes) {
         batch_ = batch;
+        classes_ = classes;
         acts_[0].resize(std::size_t(batch) * input_shape::size);
         Net::for_each_index([&](auto i) {
             constexpr int I = decltype(i)::value;
-            acts_[I + 1].resize(std::size_t(batch) * shape_after<I>::size);
+            acts_[I + 1].resize(std::size_t(batch) * Net::template sample_size<I>(classes));
         });
     }
 
@@ -107,6 +119,7 @@ private:
     scratch<Policy, T> work_{};
     mutable std::array<host_buffer<T>, depth + 1> host_acts_{};  // a device policy's host copies
     int batch_ = 0;
+    int classes_ = 0;
 };
 
 }  // namespace convis

@@ -15,19 +15,20 @@ namespace convis {
 /// probabilities live on the host, so this is the CPU op.
 template <int N, class T>
 void softmax(TensorView<Features<N>, const T> logits, Tensor<Features<N>, T>& prob) {
-    prob.resize(logits.batch());
-    ops<cpu>::softmax_forward(logits.batch(), N, logits.data(), prob.data());
+    prob.resize(logits.batch(), logits.sample_size);
+    ops<cpu>::softmax_forward(logits.batch(), logits.features(), logits.data(), prob.data());
 }
 
 /// Mean cross-entropy of logits against integer labels; writes d loss / d logits into `grad`
 /// (resized to the batch): (softmax − onehot) / batch.
-template <int N, class T>
-T cross_entropy(TensorView<Features<N>, const T> logits, std::span<const std::int64_t> labels,
-                Tensor<Features<N>, T>& grad) {
+template <int Classes, class T>
+T cross_entropy(TensorView<Features<Classes>, const T> logits, std::span<const std::int64_t> labels,
+                Tensor<Features<Classes>, T>& grad) {
     const int batch = logits.batch();
+    const int N = logits.features();  // the class count: a compile-time value, or Features<dynamic>'s
     if (labels.size() != std::size_t(batch))
         throw error("cross_entropy: " + std::to_string(labels.size()) + " labels for a batch of " + std::to_string(batch));
-    softmax<N, T>(logits, grad);
+    softmax<Classes, T>(logits, grad);
     double loss = 0;
     for (int r = 0; r < batch; ++r) {
         const std::int64_t y = labels[r];

@@ -111,7 +111,7 @@ std::optional<std::string> first_non_finite_output(const M& model) {
     };
     if (const int n = bad_sample(model.input().data(), M::input_shape::size); n >= 0)
         return "the input batch (sample " + std::to_string(n) + ")";
-    for (const auto& row : Net::layer_table()) {
+    for (const auto& row : model.layer_table()) {
         std::size_t per_sample = 1;
         for (const auto d : row.output) per_sample *= std::size_t(d);
         if (const int n = bad_sample(model.output_data(row.index), per_sample); n >= 0)

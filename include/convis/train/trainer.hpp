@@ -165,18 +165,18 @@ template <class M>
 evaluation evaluate(M& model, const image_set& set, const std::vector<float>& mean, int batch,
                     const std::vector<float>& std) {
     using In = typename M::input_shape;
-    constexpr int classes = M::output_shape::size;
+    const int classes = model.classes();
     batch_maker maker(set, mean, batch, 0, std);
     model.eval();
     double loss = 0;
     std::int64_t correct = 0;
     Tensor<In, float> x;
     std::vector<std::int64_t> labels;
-    Tensor<Features<classes>, float> grad;
+    Tensor<typename M::output_shape, float> grad;
     for (int b = 0; b < maker.batches(); ++b) {
         maker.make(0, b, nullptr, nullptr, x, labels);
         const auto y = model.forward(x);
-        loss += double(cross_entropy<classes, float>(y, labels, grad)) * x.batch();
+        loss += double(cross_entropy(y, std::span<const std::int64_t>(labels), grad)) * x.batch();
         for (int n = 0; n < x.batch(); ++n) {
             const float* row = y.sample(n);
             correct += std::int64_t(std::max_element(row, row + classes) - row) == labels[std::size_t(n)];
@@ -189,7 +189,7 @@ template <class M>
 std::vector<epoch_record> train(M& model, const image_set& train, const image_set& test, const train_options& o) {
     using In = typename M::input_shape;
     using T = typename M::value_type;
-    constexpr int classes = M::output_shape::size;
+    const int classes = model.classes();
     namespace fs = std::filesystem;
     if (o.epochs < 1) throw error("train: epochs must be at least 1, got " + std::to_string(o.epochs));
     if (o.out.empty()) throw error("train: no output folder");
@@ -252,7 +252,7 @@ std::vector<epoch_record> train(M& model, const image_set& train, const image_se
     const int steps = maker.batches();
     train_detail::progress_line progress(o.progress);
     if (start > 0) progress.line("resuming after epoch " + std::to_string(start) + " from " + checkpoint);
-    Tensor<Features<classes>, T> grad;
+    Tensor<typename M::output_shape, T> grad;
     for (int epoch = start; epoch < o.epochs; ++epoch) {
         if (o.lr_step > 0) opt.set_lr(step_schedule{o.lr_step, o.lr_gamma}.lr_at(o.sgd.lr, epoch));
         const cosine_schedule cosine{std::int64_t(o.epochs) * steps};
@@ -270,7 +270,7 @@ std::vector<epoch_record> train(M& model, const image_set& train, const image_se
         for (int b = 0; b < steps; ++b) {
             const auto [x, labels] = next.wait();
             const auto y = model.forward(*x);
-            const T loss = cross_entropy<classes, T>(y, *labels, grad);
+            const T loss = cross_entropy(y, std::span<const std::int64_t>(*labels), grad);
             for (int n = 0; n < x->batch(); ++n) {
                 const T* row = y.sample(n);
                 correct += std::int64_t(std::max_element(row, row + classes) - row) == (*labels)[std::size_t(n)];
