@@ -23,7 +23,8 @@ program::program()
         ->type_name("N");
 }
 
-std::unique_ptr<program> make_program() {
+std::unique_ptr<program> make_program(std::vector<convis::cli::network_choice> nets) {
+    set_networks(std::move(nets));
     auto p = std::make_unique<program>();
     p->commands = {add_info(p->app),      add_forward(p->app),   add_init(p->app),
                    add_make_input(p->app), add_project(p->app),   add_top9(p->app),
@@ -63,6 +64,61 @@ parse_outcome parse(program& p, int argc, const char* const* argv) {
         return {parse_outcome::usage_error, e.what()};
     }
     return {};
+}
+
+namespace {
+std::vector<convis::cli::network_choice>& registry() {
+    static std::vector<convis::cli::network_choice> r;
+    return r;
+}
+const convis::cli::network_choice& choice_of(const std::string& name) {
+    for (const auto& n : registry())
+        if (n.name == name) return n;
+    std::string names;
+    for (const auto& n : registry()) names += (names.empty() ? "" : ", ") + n.name;
+    throw convis::error("unknown model '" + name + "'; choose " + names);
+}
+}  // namespace
+
+const std::vector<convis::cli::network_choice>& networks() { return registry(); }
+void set_networks(std::vector<convis::cli::network_choice> n) { registry() = std::move(n); }
+
+/// The largest --classes: beyond any data set's label count (ImageNet-21k has 21841), small
+/// enough that the last layer's weights stay allocatable.
+constexpr int max_classes = 1000000;
+
+void add_model_options(CLI::App* app, model_choice& m) {
+    std::vector<std::string> names;
+    std::string help = "Network:";
+    for (const auto& n : networks()) {
+        names.push_back(n.name);
+        help += (names.size() > 1 ? ", " : " ") + n.name + (n.description.empty() ? "" : " (" + n.description + ")");
+    }
+    app->add_option("--model", m.model, help)->required()->check(CLI::IsMember(names));
+    std::string defaults;
+    for (const auto& n : networks())
+        defaults += (defaults.empty() ? "" : ", ") + std::to_string(n.default_classes) + " for " + n.name +
+                    (n.dynamic_classes ? "" : " (fixed)");
+    const CLI::Validator count(
+        [](std::string& s) -> std::string {
+            if (s.empty() || s.size() > 7 || s.find_first_not_of("0123456789") != std::string::npos || std::stoi(s) < 1 ||
+                std::stoi(s) > max_classes)
+                return "expected a class count from 1 to " + std::to_string(max_classes) + ", got '" + s + "'";
+            return {};
+        },
+        "N");
+    app->add_option("--classes", m.classes, "Number of classes, any count >= 1 for a network whose last layer is "
+                                            "Linear<In, dynamic> (default: " + defaults + ")")
+        ->check(count);
+}
+
+std::unique_ptr<convis::session> open_session(const model_choice& m) {
+    const auto& n = choice_of(m.model);
+    const int classes = m.classes > 0 ? m.classes : n.default_classes;
+    if (!n.dynamic_classes && classes != n.default_classes)
+        throw convis::error("--classes " + std::to_string(classes) + ": " + n.name + " has " +
+                            std::to_string(n.default_classes) + " classes, fixed by its type");
+    return n.make(classes, m.device);
 }
 
 std::vector<int> parse_int_list(const std::string& list, const std::string& option, int min, const std::string& what) {

@@ -23,7 +23,7 @@ struct program {
 
 /// Builds the program. Throws std::exception when the option definitions themselves are wrong
 /// (a bug, reported by main as "internal error").
-std::unique_ptr<program> make_program();
+std::unique_ptr<program> make_program(std::vector<convis::cli::network_choice> networks);
 
 /// What parsing decided. `ok`: exactly one subcommand was chosen and its options are valid; run the
 /// command whose app->parsed(). `done`: --help, --help-all or --version; `text` is what to print on

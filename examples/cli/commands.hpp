@@ -5,12 +5,19 @@
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
+#include <convis/cli/main.hpp>
+
 namespace convis_cli {
+
+/// The networks --model chooses from, as convis::cli::run was given them.
+const std::vector<convis::cli::network_choice>& networks();
+void set_networks(std::vector<convis::cli::network_choice> n);
 
 /// A registered subcommand: its CLI11 node, and what to do when the user chose it. `run` throws
 /// convis::error (or any std::exception) on failure; main turns that into one line and exit 1.
@@ -38,10 +45,13 @@ std::vector<int> parse_int_list(const std::string& list, const std::string& opti
 
 /// The model choice shared by every subcommand that builds a network.
 struct model_choice {
-    std::string model = "zfnet";
-    int classes = 1000;
+    std::string model;
+    int classes = 0;             ///< 0: the network's default
     std::string device = "cpu";  ///< --device: the policy the model runs on
 };
+
+/// The session of the user's choice: its network, class count and device.
+std::unique_ptr<convis::session> open_session(const model_choice& m);
 
 /// Adds --seed: an unsigned 64-bit integer, digits only (CLI11 alone would wrap "-1" around to
 /// 2^64 - 1 and saturate values past it).
@@ -60,18 +70,9 @@ inline CLI::Option* add_seed_option(CLI::App* app, std::uint64_t& seed) {
     return app->add_option("--seed", seed, "Random seed")->check(digits)->capture_default_str();
 }
 
-/// Adds --model (required; checked against the model names, a wrong name is a usage error) and
-/// --classes (an integer; whether it is a supported count is checked when the model is built).
-inline void add_model_options(CLI::App* app, model_choice& m) {
-    app->add_option("--model", m.model, "Network: zfnet (the paper's Fig. 3), zfnet512 (Table 3's "
-                                        "512-1024-512 variant), zfnet-pytorch (the common PyTorch code) or "
-                                        "zfnet28 (ZFNet scaled to 28x28 grey input)")
-        ->required()
-        ->check(CLI::IsMember({"zfnet", "zfnet512", "zfnet-pytorch", "zfnet28"}));
-    app->add_option("--classes", m.classes,
-                    "Number of classes: 10, 20, 100, 101, 102, 256, 257 or 1000")
-        ->capture_default_str();
-}
+/// Adds --model (required; checked against the networks' names, a wrong name is a usage error)
+/// and --classes (any count ≥ 1 for a network with a run-time class count; else its own).
+void add_model_options(CLI::App* app, model_choice& m);
 
 /// Adds --device: cpu (the default) or gpu (when the program is built with the GPU policy).
 inline void add_device_option(CLI::App* app, model_choice& m) {

@@ -19,8 +19,6 @@
 #include <convis/io/text_file.hpp>
 
 #include "inputs.hpp"
-#include "models.hpp"
-#include "policies.hpp"
 
 namespace convis_cli {
 namespace {
@@ -34,29 +32,28 @@ struct correspondence_cli_options {
     std::uint64_t seed = 1;
 };
 
-template <class Net, class Policy>
 void run_correspondence(const correspondence_cli_options& o) {
-    using In = typename Net::input_shape;
     namespace fs = std::filesystem;
     if (!ends_with(o.out, ".json")) throw convis::error("--out " + o.out + ": expected a .json file name");
-    auto model = std::make_unique<convis::Model<Net, Policy>>();
-    const auto extras = convis::load_weights(*model, o.weights);
-    const auto in = load_inputs<In>(o.input, o.index, extras, o.weights);
+    const auto model = open_session(o.model);
+    const convis::input_dims dims = model->input();
+    const auto extras = model->load_weights(o.weights);
+    const auto in = load_inputs(dims, o.input, o.index, extras, o.weights);
     const std::vector<convis::box> boxes = convis::parse_boxes(o.boxes);
-    if (boxes.size() != std::size_t(in.x.batch()))
-        throw convis::error("--boxes: " + std::to_string(boxes.size()) + " boxes for " + std::to_string(in.x.batch()) +
+    if (boxes.size() != std::size_t(in.batch))
+        throw convis::error("--boxes: " + std::to_string(boxes.size()) + " boxes for " + std::to_string(in.batch) +
                             " pictures; give one y,x,h,w per picture, separated by ';'");
 
     convis::correspondence_options opt;
     if (!o.layers.empty())
-        for (const auto& name : split_names(o.layers, "--layers")) opt.layers.push_back(Net::find(name));
+        for (const auto& name : split_names(o.layers, "--layers")) opt.layers.push_back(model->find(name));
     opt.fill = o.fill;
     opt.random = o.random;
     opt.seed = o.seed;
-    const convis::correspondence_result r = convis::correspondence(*model, in.x.data(), in.x.batch(), boxes, opt);
+    const convis::correspondence_result r = model->correspondence(in.x.data(), in.batch, boxes, opt);
 
     nlohmann::json j;
-    j["model"] = type_name(o.model.model, o.model.classes);
+    j["model"] = model->type_name();
     j["weights"] = o.weights;
     j["inputs"] = in.names;
     j["part"] = o.part;
@@ -72,20 +69,20 @@ void run_correspondence(const correspondence_cli_options& o) {
     convis::write_text_atomic(o.out, j.dump(1) + "\n");
 
     // The pictures with their masks, as the network saw them (Fig. 8's columns).
-    const auto pre = convis::preprocess::from(extras, o.weights, In::channels, In::height, In::width);
+    const auto pre = convis::preprocess::from(extras, o.weights, dims.channels, dims.height, dims.width);
     std::vector<convis::image> shown;
-    std::vector<float> masked(In::size);
-    for (int i = 0; i < in.x.batch(); ++i) {
-        std::copy_n(in.x.sample(i), In::size, masked.data());
-        convis::fill_box(masked.data(), In::channels, In::height, In::width, boxes[std::size_t(i)], o.fill);
-        auto pic = blank_picture<In>();
-        pre.invert(masked.data(), pic.pixels.data(), In::channels, In::height, In::width);
-        shown.push_back(convis::enlarge(pic, std::max(1, 96 / In::height)));
+    std::vector<float> masked(dims.size());
+    for (int i = 0; i < in.batch; ++i) {
+        std::copy_n(in.sample(i), dims.size(), masked.data());
+        convis::fill_box(masked.data(), dims.channels, dims.height, dims.width, boxes[std::size_t(i)], o.fill);
+        auto pic = convis::blank_picture(dims);
+        pre.invert(masked.data(), pic.pixels.data(), dims.channels, dims.height, dims.width);
+        shown.push_back(convis::enlarge(pic, std::max(1, 96 / dims.height)));
     }
     const std::string figure = o.out.substr(0, o.out.size() - 5) + ".png";
     convis::write_png(figure, convis::tile_grid(shown, 1, int(shown.size()), 2));
 
-    std::printf("%s masked in %d pictures (%s random draws, seed %llu)\n", o.part.c_str(), in.x.batch(),
+    std::printf("%s masked in %d pictures (%s random draws, seed %llu)\n", o.part.c_str(), in.batch,
                 std::to_string(o.random).c_str(), static_cast<unsigned long long>(o.seed));
     for (const auto& l : r.layers)
         std::printf("%-8s %.4f +- %.4f   random %.4f +- %.4f\n", l.name.c_str(), l.part.mean, l.part.std, l.random.mean,
@@ -111,7 +108,7 @@ command add_correspondence(CLI::App& parent) {
     add_seed_option(app, o->seed);
     app->add_option("--part", o->part, "Name of the masked part, for the table")->capture_default_str();
     app->add_option("--out", o->out, "Output: a .json file (a .png of the masked pictures is written beside it)")->required();
-    return {app, [o] { with_model_on_device(o->model, [&]<class Net, class Policy>() { run_correspondence<Net, Policy>(*o); }); }};
+    return {app, [o] { run_correspondence(*o); }};
 }
 
 }  // namespace convis_cli

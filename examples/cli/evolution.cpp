@@ -19,10 +19,10 @@
 #include <nlohmann/json.hpp>
 
 #include <convis/analysis/evolution.hpp>
+#include <convis/data/fashion_mnist.hpp>
 #include <convis/io/text_file.hpp>
 
-#include "models.hpp"
-#include "policies.hpp"
+#include "commands.hpp"
 
 namespace convis_cli {
 namespace {
@@ -55,9 +55,7 @@ std::vector<std::pair<int, std::string>> find_snapshots(const std::string& dir) 
     return found;
 }
 
-template <class Net, class Policy>
 void run_evolution(const evolution_cli_options& o) {
-    using In = typename Net::input_shape;
     const auto snaps = find_snapshots(o.snapshots);
     std::vector<std::string> files;
     for (const auto& s : snaps) files.push_back(s.second);
@@ -70,33 +68,34 @@ void run_evolution(const evolution_cli_options& o) {
             convis::list_image_folder(std::filesystem::is_directory(root / "train", ec) ? (root / "train").string() : o.data));
     }();
 
-    auto model = std::make_unique<convis::Model<Net, Policy>>();
-    const auto extras = convis::load_weights(*model, files.front());
-    const auto pre = convis::preprocess::from(extras, files.front(), In::channels, In::height, In::width);
+    const auto model = open_session(o.model);
+    const convis::input_dims dims = model->input();
+    const auto extras = model->load_weights(files.front());
+    const auto pre = convis::preprocess::from(extras, files.front(), dims.channels, dims.height, dims.width);
     convis::evolution_options opt;
     if (!o.layers.empty()) {
         std::stringstream ss(o.layers);
         std::string name;
-        while (std::getline(ss, name, ',')) opt.layers.push_back(Net::find(name));
+        while (std::getline(ss, name, ',')) opt.layers.push_back(model->find(name));
     }
     opt.per_layer = o.per_layer;
     opt.seed = o.seed;
     opt.limit = o.limit;
     opt.projection.mode = convis::parse_rectify_mode(o.mode);
-    const auto r = convis::evolution(*model, files, pictures, pre, opt);
+    const auto r = model->evolution(files, pictures, pre, opt);
 
     namespace fs = std::filesystem;
     std::error_code ec;
     fs::create_directories(o.out, ec);
     if (ec || !fs::is_directory(o.out)) throw convis::error(o.out + ": cannot create the output folder");
     nlohmann::json index;
-    index["model"] = type_name(o.model.model, o.model.classes);
+    index["model"] = model->type_name();
     index["snapshots"] = nlohmann::json::array();
     for (const auto& s : snaps) index["snapshots"].push_back({{"epoch", s.first}, {"file", s.second}});
     index["pictures"] = o.limit > 0 ? std::min<std::int64_t>(o.limit, pictures.size()) : pictures.size();
     index["mode"] = o.mode;
     for (std::size_t l = 0; l < r.layers.size(); ++l) {
-        const std::string name = Net::name(r.layers[l]);
+        const std::string name = model->name(r.layers[l]);
         const std::string file = "evolution_" + name + ".png";
         convis::write_png((fs::path(o.out) / file).string(), r.grids[l]);
         nlohmann::json layer = {{"layer", name}, {"grid", file}, {"channels", r.channels[l]}, {"tiles", nlohmann::json::array()}};
@@ -132,7 +131,7 @@ command add_evolution(CLI::App& parent) {
     app->add_option("--limit", o->limit, "Search only the first N pictures (default: all)")->check(CLI::NonNegativeNumber);
     add_mode_option(app, o->mode);
     app->add_option("--out", o->out, "Output folder")->required();
-    return {app, [o] { with_model_on_device(o->model, [&]<class Net, class Policy>() { run_evolution<Net, Policy>(*o); }); }};
+    return {app, [o] { run_evolution(*o); }};
 }
 
 }  // namespace convis_cli

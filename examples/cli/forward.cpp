@@ -12,8 +12,7 @@
 #include <vector>
 
 
-#include "models.hpp"
-#include "policies.hpp"
+#include "commands.hpp"
 
 namespace convis_cli {
 namespace {
@@ -26,8 +25,7 @@ struct forward_options {
 };
 
 /// The layer indices named by a comma-separated list, in the order given, without repeats.
-template <class Net>
-std::vector<int> parse_layers(const std::string& list) {
+std::vector<int> parse_layers(const convis::session& s, const std::string& list) {
     std::vector<int> out;
     std::size_t begin = 0;
     while (true) {
@@ -36,7 +34,7 @@ std::vector<int> parse_layers(const std::string& list) {
         name.erase(0, name.find_first_not_of(" \t"));
         name.erase(name.find_last_not_of(" \t") + 1);
         if (name.empty()) throw convis::error("--layers: empty layer name in '" + list + "'");
-        const int i = Net::find(name);
+        const int i = s.find(name);
         if (std::find(out.begin(), out.end(), i) == out.end()) out.push_back(i);
         if (end == list.size()) break;
         begin = end + 1;
@@ -44,28 +42,27 @@ std::vector<int> parse_layers(const std::string& list) {
     return out;
 }
 
-template <class Net, class Policy>
 void run_forward(const forward_options& o) {
-    using In = typename Net::input_shape;
-    constexpr int classes = Net::output_shape::channels;
+    const auto model = open_session(o.model);
+    const int classes = model->classes();
     const std::vector<int> layers =
-        o.layers_given ? parse_layers<Net>(o.layers) : std::vector<int>{Net::size - 1};
+        o.layers_given ? parse_layers(*model, o.layers) : std::vector<int>{int(model->layers().size()) - 1};
 
-    // The input first: it is small, and a wrong shape should not wait for a large weights file.
-    const auto x = convis::read_batch<In>(convis::read_safetensors(o.input), "input");
+    // The input before the weights: it is small, and a wrong shape should not wait for a large file.
+    const convis::input_dims in = model->input();
+    const std::vector<float> x =
+        convis::read_samples(convis::read_safetensors(o.input), "input", {in.channels, in.height, in.width});
+    const int batch = int(x.size() / in.size());
 
-    // Models are large (ZFNetPyTorch: 1.5 GB of parameters): on the heap, and only this one.
-    auto model = std::make_unique<convis::Model<Net, Policy>>();
-    convis::load_weights(*model, o.weights);
+    model->load_weights(o.weights);
     model->eval();
-    const auto logits = model->forward(x);
-    convis::Tensor<convis::Features<classes>> prob;
-    convis::softmax<classes, float>(logits, prob);
+    const float* logits = model->forward(x.data(), batch);
+    convis::Tensor<convis::Features<convis::dynamic>> prob(batch, std::size_t(classes));
+    convis::ops<convis::cpu>::softmax_forward(batch, classes, logits, prob.data());
 
     convis::safetensors_file y;
     y.path = o.out;
-    const int batch = x.batch();
-    convis::add_layer_outputs(y, *model, layers);
+    model->add_layer_outputs(y, layers);
     y.tensors.emplace("prob", convis::make_tensor<float>(prob.values(), {batch, classes}));
     y.metadata = {{"convis.model", o.model.model},
                   {"convis.classes", std::to_string(classes)},
@@ -75,7 +72,7 @@ void run_forward(const forward_options& o) {
     std::string written;
     for (const auto& [name, t] : y.tensors) written += (written.empty() ? "" : ", ") + name + " " + convis::shape_string(t.shape);
     std::printf("%s: %d sample%s through %s; wrote %s: %s\n", o.input.c_str(), batch, batch == 1 ? "" : "s",
-                type_name(o.model.model, classes).c_str(), o.out.c_str(), written.c_str());
+                model->type_name().c_str(), o.out.c_str(), written.c_str());
     const int k = std::min(5, classes);
     std::vector<int> order(classes);
     for (int n = 0; n < batch; ++n) {
@@ -105,7 +102,7 @@ command add_forward(CLI::App& parent) {
                                    "'prob' is always written");
     return {app, [o, layers] {
                 o->layers_given = layers->count() > 0;
-                with_model_on_device(o->model, [&]<class Net, class Policy>() { run_forward<Net, Policy>(*o); });
+                run_forward(*o);
             }};
 }
 

@@ -9,7 +9,7 @@
 
 #include <convis/convis.hpp>
 
-#include "models.hpp"
+#include "commands.hpp"
 
 namespace convis_cli {
 namespace {
@@ -21,20 +21,17 @@ struct init_options {
     std::string scheme = "paper";
 };
 
-template <class Net>
 void run_init(const init_options& o) {
-    // Models are large (ZFNetPyTorch: 1.5 GB of parameters): on the heap, and only this one.
-    auto model = std::make_unique<convis::Model<Net>>();
-    if (o.scheme == "kaiming") convis::init_kaiming(*model, o.seed);
-    else convis::init_paper(*model, o.seed);
+    const auto model = open_session(o.model);
+    model->init(o.scheme == "kaiming" ? convis::init_scheme::kaiming : convis::init_scheme::paper, o.seed);
     convis::weights_extras extras;
     extras.metadata = {{"convis.model", o.model.model},
-                       {"convis.classes", std::to_string(o.model.classes)},
+                       {"convis.classes", std::to_string(model->classes())},
                        {"convis.init", o.scheme},
                        {"convis.seed", std::to_string(o.seed)}};
-    convis::save_weights(*model, o.out, extras);
+    model->save_weights(o.out, extras);
     std::printf("wrote %s: %s, %zu parameters in %zu tensors, %s initialisation, seed %llu\n", o.out.c_str(),
-                type_name(o.model.model, o.model.classes).c_str(), Net::parameter_count,
+                model->type_name().c_str(), model->parameter_count(),
                 model->parameter_list().size(), o.scheme.c_str(), static_cast<unsigned long long>(o.seed));
 }
 
@@ -50,7 +47,7 @@ command add_init(CLI::App& parent) {
                     "paper: weights N(0, 0.01^2), biases 0 (Sec. 3); kaiming: weights N(0, 2/fan_in), biases 0")
         ->check(CLI::IsMember({"paper", "kaiming"}))
         ->capture_default_str();
-    return {app, [o] { with_model(o->model, [&]<class Net>() { run_init<Net>(*o); }); }};
+    return {app, [o] { run_init(*o); }};
 }
 
 }  // namespace convis_cli

@@ -26,8 +26,6 @@
 #include <convis/io/plot.hpp>
 
 #include "inputs.hpp"
-#include "models.hpp"
-#include "policies.hpp"
 
 namespace convis_cli {
 namespace {
@@ -60,26 +58,25 @@ std::vector<double> parse_values(const std::string& list) {
     return out;
 }
 
-template <class Net, class Policy>
 void run_invariance(const invariance_cli_options& o) {
-    using In = typename Net::input_shape;
     namespace fs = std::filesystem;
-    auto model = std::make_unique<convis::Model<Net, Policy>>();
-    const auto extras = convis::load_weights(*model, o.weights);
-    const auto in = load_inputs<In>(o.input, o.index, extras, o.weights);
-    const int classes = int(Net::output_shape::size);
-    const std::vector<int> labels = load_labels(o.label, o.labels, o.index, in.x.batch(), classes);
+    const auto model = open_session(o.model);
+    const convis::input_dims dims = model->input();
+    const auto extras = model->load_weights(o.weights);
+    const auto in = load_inputs(dims, o.input, o.index, extras, o.weights);
+    const int classes = model->classes();
+    const std::vector<int> labels = load_labels(o.label, o.labels, o.index, in.batch, classes);
     const auto names = class_names(extras, classes);
 
     convis::invariance_options opt;
     opt.kind = convis::parse_transform(o.transform);
     if (!o.values.empty()) opt.values = parse_values(o.values);
     if (!o.layers.empty())
-        for (const auto& name : split_names(o.layers, "--layers")) opt.layers.push_back(Net::find(name));
+        for (const auto& name : split_names(o.layers, "--layers")) opt.layers.push_back(model->find(name));
     opt.fill = o.fill;
     opt.batch = o.batch;
-    const convis::invariance_result r = convis::invariance(*model, in.x.data(), in.x.batch(), labels, opt);
-    const int n = in.x.batch(), v = int(r.values.size());
+    const convis::invariance_result r = model->invariance(in.x.data(), in.batch, labels, opt);
+    const int n = in.batch, v = int(r.values.size());
 
     const auto flat = [&](const auto& rows) {
         std::vector<float> out;
@@ -90,16 +87,16 @@ void run_invariance(const invariance_cli_options& o) {
     const std::vector<std::int64_t> shape = {n, v};
     convis::safetensors_file f;
     for (std::size_t l = 0; l < r.layers.size(); ++l)
-        f.tensors.emplace("distance." + Net::name(r.layers[l]), convis::make_tensor<float>(flat(r.distance[l]), shape));
+        f.tensors.emplace("distance." + model->name(r.layers[l]), convis::make_tensor<float>(flat(r.distance[l]), shape));
     f.tensors.emplace("probability", convis::make_tensor<float>(flat(r.probability), shape));
     std::vector<std::int64_t> predicted;
     for (const auto& row : r.predicted) predicted.insert(predicted.end(), row.begin(), row.end());
     f.tensors.emplace("predicted", convis::make_tensor<std::int64_t>(predicted, shape));
     f.tensors.emplace("values", convis::make_tensor<double>(r.values, {v}));
-    nlohmann::json meta = {{"model", type_name(o.model.model, o.model.classes)}, {"weights", o.weights},
+    nlohmann::json meta = {{"model", model->type_name()}, {"weights", o.weights},
                            {"inputs", in.names}, {"labels", labels}, {"transform", o.transform}, {"values", r.values},
                            {"fill", o.fill}};
-    for (int l : r.layers) meta["layers"].push_back(Net::name(l));
+    for (int l : r.layers) meta["layers"].push_back(model->name(l));
     for (int label : labels) meta["label_names"].push_back(names[std::size_t(label)]);
     f.metadata["convis.invariance"] = meta.dump();
 
@@ -126,7 +123,7 @@ void run_invariance(const invariance_cli_options& o) {
             convis::write_text_atomic((dir / file).string(), convis::to_svg(p));
         };
         std::string csv = "image,value,probability,predicted";
-        for (int l : r.layers) csv += ",distance." + Net::name(l);
+        for (int l : r.layers) csv += ",distance." + model->name(l);
         csv += "\n";
         for (int i = 0; i < n; ++i)
             for (int j = 0; j < v; ++j) {
@@ -139,20 +136,20 @@ void run_invariance(const invariance_cli_options& o) {
             }
         convis::write_text_atomic((dir / "invariance.csv").string(), csv);
         for (std::size_t l = 0; l < r.layers.size(); ++l)
-            plot("distance at " + Net::name(r.layers[l]), "Euclidean distance", r.distance[l],
-                 "distance_" + Net::name(r.layers[l]) + ".svg");
+            plot("distance at " + model->name(r.layers[l]), "Euclidean distance", r.distance[l],
+                 "distance_" + model->name(r.layers[l]) + ".svg");
         plot("probability of the true class", "p(true class)", r.probability, "probability.svg");
 
         // The first picture at every value, as the network saw it.
-        const auto pre = convis::preprocess::from(extras, o.weights, In::channels, In::height, In::width);
-        std::vector<float> moved(In::size);
+        const auto pre = convis::preprocess::from(extras, o.weights, dims.channels, dims.height, dims.width);
+        std::vector<float> moved(dims.size());
         std::vector<convis::image> strip;
         for (double value : r.values) {
-            convis::transform_image(in.x.sample(0), moved.data(), In::channels, In::height, In::width, opt.kind, value,
+            convis::transform_image(in.sample(0), moved.data(), dims.channels, dims.height, dims.width, opt.kind, value,
                                     o.fill);
-            auto pic = blank_picture<In>();
-            pre.invert(moved.data(), pic.pixels.data(), In::channels, In::height, In::width);
-            strip.push_back(convis::enlarge(pic, std::max(1, 96 / In::height)));
+            auto pic = convis::blank_picture(dims);
+            pre.invert(moved.data(), pic.pixels.data(), dims.channels, dims.height, dims.width);
+            strip.push_back(convis::enlarge(pic, std::max(1, 96 / dims.height)));
         }
         convis::write_png((dir / "transformed.png").string(), convis::tile_grid(strip, 1, v, 2));
         convis::write_text_atomic((dir / "invariance.json").string(), meta.dump(1) + "\n");
@@ -186,7 +183,7 @@ command add_invariance(CLI::App& parent) {
     app->add_option("--fill", o->fill, "Value of vacated pixels in input space (0: the mean picture)")->capture_default_str();
     app->add_option("--batch", o->batch, "Transformed copies per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
     app->add_option("--out", o->out, "Output: a .safetensors file, or a folder for the plots, CSV and pictures")->required();
-    return {app, [o] { with_model_on_device(o->model, [&]<class Net, class Policy>() { run_invariance<Net, Policy>(*o); }); }};
+    return {app, [o] { run_invariance(*o); }};
 }
 
 }  // namespace convis_cli

@@ -23,8 +23,6 @@
 #include <convis/io/heatmap.hpp>
 
 #include "inputs.hpp"
-#include "models.hpp"
-#include "policies.hpp"
 
 namespace convis_cli {
 namespace {
@@ -40,17 +38,16 @@ struct occlusion_cli_options {
 /// The enlargement that shows a small input at about 224 pixels.
 int display_factor(int height) { return std::max(1, (224 + height - 1) / height); }
 
-template <class Net, class Policy>
 void run_occlusion(const occlusion_cli_options& o) {
-    using In = typename Net::input_shape;
     namespace fs = std::filesystem;
     const bool to_file = ends_with(o.out, ".safetensors");
-    auto model = std::make_unique<convis::Model<Net, Policy>>();
-    const auto extras = convis::load_weights(*model, o.weights);
-    const auto in = load_inputs<In>(o.input, o.index, extras, o.weights);
-    if (in.x.batch() != 1)
-        throw convis::error("--input: occlusion takes one picture, got " + std::to_string(in.x.batch()));
-    const int classes = int(Net::output_shape::size);
+    const auto model = open_session(o.model);
+    const convis::input_dims dims = model->input();
+    const auto extras = model->load_weights(o.weights);
+    const auto in = load_inputs(dims, o.input, o.index, extras, o.weights);
+    if (in.batch != 1)
+        throw convis::error("--input: occlusion takes one picture, got " + std::to_string(in.batch));
+    const int classes = model->classes();
     const int label = load_labels(o.label, o.labels, o.index, 1, classes)[0];
     const auto names = class_names(extras, classes);
 
@@ -58,10 +55,10 @@ void run_occlusion(const occlusion_cli_options& o) {
     opt.size = o.size;
     opt.stride = o.stride;
     opt.fill = o.fill;
-    opt.layer = o.layer.empty() ? -1 : Net::find(o.layer);
+    opt.layer = o.layer.empty() ? -1 : model->find(o.layer);
     opt.batch = o.batch;
     opt.projection.mode = convis::parse_rectify_mode(o.mode);
-    const convis::occlusion_result r = convis::occlusion(*model, in.x.sample(0), label, opt);
+    const convis::occlusion_result r = model->occlusion(in.sample(0), label, opt);
 
     const std::vector<std::int64_t> grid = {r.rows, r.cols};
     convis::safetensors_file f;
@@ -70,9 +67,9 @@ void run_occlusion(const occlusion_cli_options& o) {
     f.tensors.emplace("label", convis::make_tensor<std::int64_t>(r.label, grid));
     const std::vector<std::int64_t> channel = {r.channel};
     f.tensors.emplace("channel", convis::make_tensor<std::int64_t>(channel, {1}));
-    const std::string layer_name = Net::name(r.layer);
+    const std::string layer_name = model->name(r.layer);
     nlohmann::json meta = {
-        {"model", type_name(o.model.model, o.model.classes)}, {"weights", o.weights}, {"input", in.names[0]},
+        {"model", model->type_name()}, {"weights", o.weights}, {"input", in.names[0]},
         {"label", label}, {"label_name", names[std::size_t(label)]}, {"layer", layer_name}, {"channel", r.channel},
         {"peak", {r.y, r.x}}, {"size", r.size}, {"stride", r.stride}, {"fill", o.fill}, {"rows", r.rows},
         {"cols", r.cols}, {"mode", o.mode}, {"base_activation", r.base_activation},
@@ -87,7 +84,7 @@ void run_occlusion(const occlusion_cli_options& o) {
     } else {
         fs::create_directories(o.out);
         const fs::path dir(o.out);
-        const int k = display_factor(In::height);
+        const int k = display_factor(dims.height);
         const convis::image picture = convis::enlarge(in.pictures[0], k);
         const auto minmax = [](const std::vector<float>& v) {
             const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
@@ -106,7 +103,7 @@ void run_occlusion(const occlusion_cli_options& o) {
         convis::write_png((dir / "label.png").string(), convis::class_map(r.label.data(), r.rows, r.cols, names,
                                                                           std::max(4, picture.height / std::max(r.rows, 1))));
         convis::write_png((dir / "projection.png").string(),
-                          convis::enlarge(convis::stretch_symmetric(r.projection.data(), In::channels, In::height, In::width), k));
+                          convis::enlarge(convis::stretch_symmetric(r.projection.data(), dims.channels, dims.height, dims.width), k));
         convis::write_safetensors((dir / "occlusion.safetensors").string(), f);
         meta["activation_range"] = {alo, ahi};
         convis::write_text_atomic((dir / "occlusion.json").string(), meta.dump(1) + "\n");
@@ -136,7 +133,7 @@ command add_occlusion(CLI::App& parent) {
     app->add_option("--batch", o->batch, "Occluded copies per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
     add_mode_option(app, o->mode);
     app->add_option("--out", o->out, "Output: a .safetensors file, or a folder for the pictures")->required();
-    return {app, [o] { with_model_on_device(o->model, [&]<class Net, class Policy>() { run_occlusion<Net, Policy>(*o); }); }};
+    return {app, [o] { run_occlusion(*o); }};
 }
 
 }  // namespace convis_cli

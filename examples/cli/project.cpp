@@ -16,9 +16,9 @@
 #include <convis/io/grid.hpp>
 #include <convis/io/image.hpp>
 
+#include <convis/net/selection.hpp>
+
 #include "inputs.hpp"
-#include "models.hpp"
-#include "policies.hpp"
 
 namespace convis_cli {
 namespace {
@@ -31,50 +31,45 @@ struct project_options {
     bool strongest = false;
 };
 
-template <class Net, class Policy>
 void run_project(const project_options& o) {
-    using In = typename Net::input_shape;
-    const int layer = Net::find(o.layer);
+    const auto model = open_session(o.model);
+    const int layer = model->find(o.layer);
     if (!ends_with(o.out, ".safetensors") && !ends_with(o.out, ".png"))
         throw convis::error("--out " + o.out + ": expected a .safetensors or .png file name");
     int py = 0, px = 0;
     if (!o.strongest && std::sscanf(o.position.c_str(), "%d,%d", &py, &px) != 2)
         throw convis::error("--position '" + o.position + "': expected y,x");
 
-    auto model = std::make_unique<convis::Model<Net, Policy>>();
-    const auto extras = convis::load_weights(*model, o.weights);
+    const auto extras = model->load_weights(o.weights);
     model->eval();
-    const convis::Tensor<In> x = load_inputs<In>(o.input, o.index, extras, o.weights).x;
-    model->forward(x);
+    const convis::input_dims in = model->input();
+    const input_batch x = load_inputs(in, o.input, o.index, extras, o.weights);
+    model->forward(x.x.data(), x.batch);
 
-    const convis::rectify_mode mode = convis::parse_rectify_mode(o.mode);
-    convis::Deconvnet<convis::Model<Net, Policy>> deconv(*model);
-    convis::Tensor<In> projection(x.batch());
+    const auto map = convis::activation_map<float>::from(model->output(layer), x.batch, model->layers()[std::size_t(layer)].output,
+                                                         model->name(layer));
     std::vector<convis::activation_position> where;
-    Net::visit(layer, [&](auto i) {
-        constexpr int I = decltype(i)::value;
-        const auto signal = o.strongest ? deconv.template select_strongest<I>(o.channel, &where)
-                                        : deconv.template select_activation<I>(o.channel, py, px);
-        const auto p = deconv.template project<I>(signal, {mode, {}});
-        std::copy(p.values().begin(), p.values().end(), projection.values().begin());
-    });
+    const std::vector<float> signal = o.strongest ? convis::select_strongest(map, o.channel, &where)
+                                                  : convis::select_activation(map, o.channel, py, px);
+    const float* p = model->project(layer, signal.data(), {convis::parse_rectify_mode(o.mode), {}});
+    const std::vector<float> projection(p, p + std::size_t(x.batch) * in.size());
 
     if (ends_with(o.out, ".png")) {
         std::vector<convis::image> pictures;
-        for (int n = 0; n < x.batch(); ++n)
-            pictures.push_back(convis::stretch_symmetric(projection.sample(n), In::channels, In::height, In::width));
+        for (int n = 0; n < x.batch; ++n)
+            pictures.push_back(convis::stretch_symmetric(projection.data() + std::size_t(n) * in.size(), in.channels,
+                                                         in.height, in.width));
         convis::write_png(o.out, pictures.size() == 1 ? pictures[0] : convis::stack_vertical(pictures));
     } else {
         convis::safetensors_file f;
         f.path = o.out;
-        f.tensors.emplace("projection", convis::make_tensor<float>(projection.values(),
-                                                                   {x.batch(), In::channels, In::height, In::width}));
-        f.metadata = {{"convis.layer", Net::name(layer)}, {"convis.channel", std::to_string(o.channel)},
+        f.tensors.emplace("projection", convis::make_tensor<float>(projection, {x.batch, in.channels, in.height, in.width}));
+        f.metadata = {{"convis.layer", model->name(layer)}, {"convis.channel", std::to_string(o.channel)},
                       {"convis.mode", o.mode}};
         convis::write_safetensors(o.out, f);
     }
-    std::printf("projected layer %s channel %d (%s mode) of %d image%s to %s\n", Net::name(layer).c_str(), o.channel,
-                o.mode.c_str(), x.batch(), x.batch() == 1 ? "" : "s", o.out.c_str());
+    std::printf("projected layer %s channel %d (%s mode) of %d image%s to %s\n", model->name(layer).c_str(), o.channel,
+                o.mode.c_str(), x.batch, x.batch == 1 ? "" : "s", o.out.c_str());
     for (const auto& w : where)
         std::printf("image %d: strongest at (%d, %d), value %.6g\n", w.image, w.y, w.x, w.value);
 }
@@ -100,7 +95,7 @@ command add_project(CLI::App& parent) {
     app->parse_complete_callback([strongest, position] {  // during parsing: a usage error (exit 2)
         if (strongest->count() == 0 && position->count() == 0) throw CLI::RequiredError("one of --strongest or --position");
     });
-    return {app, [o] { with_model_on_device(o->model, [&]<class Net, class Policy>() { run_project<Net, Policy>(*o); }); }};
+    return {app, [o] { run_project(*o); }};
 }
 
 }  // namespace convis_cli

@@ -24,8 +24,7 @@
 #include <convis/analysis/top_images.hpp>
 #include <convis/io/text_file.hpp>
 
-#include "models.hpp"
-#include "policies.hpp"
+#include "commands.hpp"
 
 namespace convis_cli {
 namespace {
@@ -37,18 +36,17 @@ struct top9_options {
     std::uint64_t seed = 1;
 };
 
-template <class Net, class Policy>
 void run_top9(const top9_options& o) {
-    using In = typename Net::input_shape;
-    const int layer = Net::find(o.layer);
+    const auto model = open_session(o.model);
+    const convis::input_dims dims = model->input();
+    const int layer = model->find(o.layer);
     std::vector<int> channels;
-    const int layer_channels = int(Net::layer_table()[std::size_t(layer)].output[0]);
+    const int layer_channels = int(model->layers()[std::size_t(layer)].output[0]);
     if (!o.channels.empty()) channels = parse_int_list(o.channels, "--channels", 0, "non-negative integers separated by commas");
     else if (o.random > 0) channels = convis::random_channels(layer_channels, o.random, o.seed);
 
-    auto model = std::make_unique<convis::Model<Net, Policy>>();
-    const auto extras = convis::load_weights(*model, o.weights);
-    const auto pre = convis::preprocess::from(extras, o.weights, In::channels, In::height, In::width);
+    const auto extras = model->load_weights(o.weights);
+    const auto pre = convis::preprocess::from(extras, o.weights, dims.channels, dims.height, dims.width);
     const convis::picture_set pictures = o.idx.empty() ? convis::picture_set::from(convis::list_image_folder(o.images))
                                                        : convis::picture_set::from(convis::read_idx_images(o.idx), o.idx);
 
@@ -59,14 +57,14 @@ void run_top9(const top9_options& o) {
     opt.rows = opt.cols = 1;
     while (opt.rows * opt.cols < o.k) (opt.rows <= opt.cols ? opt.rows : opt.cols)++;
     opt.projection.mode = convis::parse_rectify_mode(o.mode);
-    const convis::top_images_result r = convis::top_images(*model, layer, pictures, pre, opt);
+    const convis::top_images_result r = model->top_images(layer, pictures, pre, opt);
 
     std::error_code ec;
     std::filesystem::create_directories(o.out, ec);
     if (ec || !std::filesystem::is_directory(o.out)) throw convis::error(o.out + ": cannot create the output folder");
-    const std::string name = Net::name(layer);
+    const std::string name = model->name(layer);
     nlohmann::json index;
-    index["model"] = type_name(o.model.model, o.model.classes);
+    index["model"] = model->type_name();
     index["weights"] = o.weights;
     index["data"] = o.idx.empty() ? o.images : o.idx;
     index["pictures"] = pictures.size();
@@ -118,7 +116,7 @@ command add_top9(CLI::App& parent) {
     app->parse_complete_callback([images, idx] {
         if (images->count() == 0 && idx->count() == 0) throw CLI::RequiredError("one of --images or --idx");
     });
-    return {app, [o] { with_model_on_device(o->model, [&]<class Net, class Policy>() { run_top9<Net, Policy>(*o); }); }};
+    return {app, [o] { run_top9(*o); }};
 }
 
 }  // namespace convis_cli

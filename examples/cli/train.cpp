@@ -16,10 +16,11 @@
 #include <vector>
 
 #include <convis/data/pictures.hpp>
+#include <convis/data/fashion_mnist.hpp>
+#include <convis/data/image_folder.hpp>
 #include <convis/train/trainer.hpp>
 
-#include "models.hpp"
-#include "policies.hpp"
+#include "commands.hpp"
 
 namespace convis_cli {
 namespace {
@@ -43,16 +44,16 @@ convis::image_set first_of(convis::image_set s, std::int64_t limit) {
     return s;
 }
 
-template <class Net, class Policy>
 void run_train(const train_cli_options& o) {
-    using In = typename Net::input_shape;
+    const auto model = open_session(o.model);
+    const convis::input_dims dims = model->input();
     convis::image_set train, test;
     std::vector<std::string> names;
     if (o.data == "fashion-mnist") {
-        if (In::channels != 1 || In::height != 28 || In::width != 28)
-            throw convis::error("--data fashion-mnist holds 1x28x28 pictures; " + type_name(o.model.model, o.model.classes) +
-                                " takes " + std::to_string(In::channels) + "x" + std::to_string(In::height) + "x" +
-                                std::to_string(In::width) + " (use --model zfnet28, or a folder of pictures)");
+        if (dims.channels != 1 || dims.height != 28 || dims.width != 28)
+            throw convis::error("--data fashion-mnist holds 1x28x28 pictures; " + model->type_name() +
+                                " takes " + std::to_string(dims.channels) + "x" + std::to_string(dims.height) + "x" +
+                                std::to_string(dims.width) + " (use --model zfnet28, or a folder of pictures)");
         train = convis::load_fashion_mnist("train");
         names.assign(convis::fashion_mnist_classes.begin(), convis::fashion_mnist_classes.end());
         test = convis::load_fashion_mnist("test");
@@ -65,16 +66,14 @@ void run_train(const train_cli_options& o) {
         const auto te = convis::list_image_folder((root / "test").string());
         if (tr.classes != te.classes)
             throw convis::error(o.data + ": train/ and test/ have different class folders");
-        train = convis::load_labelled_folder(tr, In::channels, In::height, In::width);
+        train = convis::load_labelled_folder(tr, dims.channels, dims.height, dims.width);
         names = tr.classes;
-        test = convis::load_labelled_folder(te, In::channels, In::height, In::width);
+        test = convis::load_labelled_folder(te, dims.channels, dims.height, dims.width);
     }
     train = first_of(std::move(train), o.limit);
     test = first_of(std::move(test), o.limit > 0 ? std::max<std::int64_t>(o.limit / 6, 1) : 0);
 
-    auto model = std::make_unique<convis::Model<Net, Policy>>();
-    if (o.init == "paper") convis::init_paper(*model, o.seed);
-    else convis::init_kaiming(*model, o.seed);
+    model->init(o.init == "paper" ? convis::init_scheme::paper : convis::init_scheme::kaiming, o.seed);
 
     convis::train_options t;
     t.epochs = o.epochs;
@@ -95,14 +94,14 @@ void run_train(const train_cli_options& o) {
     t.snapshots = o.snapshots.empty() ? std::vector<int>{}
                                        : parse_int_list(o.snapshots, "--snapshots", 1, "epoch numbers (1, 2, ...) separated by commas");
     t.out = o.out;
-    if (int(names.size()) == o.model.classes) t.class_names = names;
+    if (int(names.size()) == model->classes()) t.class_names = names;
     t.resume = o.resume;
     t.progress = !o.quiet;
     std::printf("training %s on %d pictures (testing on %d), %d epochs of %d batches of %d\n",
-                type_name(o.model.model, o.model.classes).c_str(), train.count, test.count, o.epochs,
+                model->type_name().c_str(), train.count, test.count, o.epochs,
                 (train.count + o.batch - 1) / o.batch, o.batch);
     std::fflush(stdout);
-    const auto records = convis::train(*model, train, test, t);
+    const auto records = model->fit(train, test, t);
     double seconds = 0;
     for (const auto& r : records) seconds += r.seconds;
     std::printf("test accuracy %.2f%% after %d epochs (%.0f s); wrote %s/model.safetensors and %s/metrics.json\n",
@@ -154,7 +153,7 @@ command add_train(CLI::App& parent) {
     app->add_flag("--resume", o->resume, "Continue from OUT/checkpoint.safetensors");
     app->add_flag("--quiet", o->quiet, "No progress on stderr");
     app->add_option("--out", o->out, "Output folder")->required();
-    return {app, [o] { with_model_on_device(o->model, [&]<class Net, class Policy>() { run_train<Net, Policy>(*o); }); }};
+    return {app, [o] { run_train(*o); }};
 }
 
 }  // namespace convis_cli

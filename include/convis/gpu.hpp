@@ -12,6 +12,9 @@
 // views, parameter_list()), a whole buffer at a time.
 #include "convis.hpp"
 
+/// Defined when the GPU policy is included: code that offers it optionally (convis/cli/main.hpp) tests it.
+#define CONVIS_GPU_POLICY 1
+
 #include "backend/gpu/check.hpp"
 #include "backend/gpu/device.hpp"
 #include "backend/gpu/kernels.hpp"

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "app.hpp"
+#include "zoo.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     std::vector<std::string> args{"convis"};
@@ -26,7 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& a : args) argv.push_back(a.c_str());
     argv.push_back(nullptr);
 
-    const auto program = convis_cli::make_program();
+    const auto program = convis_cli::make_program(convis_cli::zoo());
     const auto outcome = convis_cli::parse(*program, static_cast<int>(args.size()), argv.data());
     if (outcome.result == convis_cli::parse_outcome::usage_error && outcome.text.empty()) std::abort();
     if (outcome.result == convis_cli::parse_outcome::ok) {

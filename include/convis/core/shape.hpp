@@ -46,6 +46,13 @@ struct is_shape<Shape<C, H, W>> : std::true_type {};
 template <class S>
 concept shape = is_shape<S>::value;
 
+/// One sample's picture dimensions at run time: channels × height × width (a network's input,
+/// as convis::session reports it).
+struct input_dims {
+    int channels = 0, height = 0, width = 0;
+    std::size_t size() const { return std::size_t(channels) * height * width; }
+};
+
 /// Elements per sample of S; `extent` is the run-time length of a dynamic S (ignored otherwise).
 template <shape S>
 constexpr std::size_t size_of(int extent) {

@@ -1,5 +1,6 @@
 #pragma once
 // Batches and layer outputs to and from safetensors files, in PyTorch's shapes.
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -21,14 +22,24 @@ Tensor<S, float> read_batch(const safetensors_file& file, const std::string& nam
 template <class M>
 void add_layer_outputs(safetensors_file& out, const M& model, std::span<const int> layers);
 
+/// The run-time twin of read_batch: tensor `name` as F32 [N, sample...] with 1 <= N <= 2^24,
+/// e.g. sample = {C, H, W}; returns the values, N × the sample's size. convis::error otherwise.
+inline std::vector<float> read_samples(const safetensors_file& file, const std::string& name,
+                                       const std::vector<std::int64_t>& sample);
+
 // ---- details -------------------------------------------------------------------------------
 
 template <shape S>
 Tensor<S, float> read_batch(const safetensors_file& file, const std::string& name) {
-    const stored_tensor& t = file.at(name);
     const bool flat = S::height == 1 && S::width == 1;
     const std::vector<std::int64_t> sample = flat ? std::vector<std::int64_t>{S::channels}
                                                   : std::vector<std::int64_t>{S::channels, S::height, S::width};
+    return Tensor<S, float>::from(read_samples(file, name, sample));
+}
+
+inline std::vector<float> read_samples(const safetensors_file& file, const std::string& name,
+                                       const std::vector<std::int64_t>& sample) {
+    const stored_tensor& t = file.at(name);
     const bool ok = t.shape.size() == sample.size() + 1 && t.shape[0] >= 1 &&
                     std::equal(sample.begin(), sample.end(), t.shape.begin() + 1);
     if (!ok) {
@@ -39,8 +50,7 @@ Tensor<S, float> read_batch(const safetensors_file& file, const std::string& nam
     }
     if (t.shape[0] > (std::int64_t(1) << 24))
         throw error(file.path + ": tensor '" + name + "' holds " + std::to_string(t.shape[0]) + " samples, too many for one batch");
-    const std::vector<float> values = t.to_vector<float>(file.path, name);
-    return Tensor<S, float>::from(values);
+    return t.to_vector<float>(file.path, name);
 }
 
 template <class M>

@@ -33,14 +33,9 @@
 #include "../core/tensor.hpp"
 #include "../layers/layer.hpp"
 #include "model.hpp"
+#include "selection.hpp"
 
 namespace convis {
-
-/// Where a selected activation sits.
-struct activation_position {
-    int image, channel, y, x;
-    double value;
-};
 
 /// "deconvnet", "guided" or "gradient" (the command line's --mode); convis::error otherwise.
 inline rectify_mode parse_rectify_mode(std::string_view name) {
@@ -126,17 +121,12 @@ public:
         return out;
     }
 
-    /// A signal at layer I that keeps one activation per image, (channel, y, x), at its own value.
+    /// A signal at layer I that keeps one activation per image, (channel, y, x), at its own value
+    /// (the selections are net/selection.hpp's over the trace's layer I).
     template <int I>
     Tensor<shape_after<I>, value_type> select_activation(int channel, int y, int x) const {
-        using S = shape_after<I>;
-        check_channel<I>(channel);
-        if (y < 0 || y >= S::height || x < 0 || x >= S::width)
-            throw error("Deconvnet: position (" + std::to_string(y) + ", " + std::to_string(x) + ") is outside layer " +
-                        net_type::name(I) + "'s " + std::to_string(S::height) + "×" + std::to_string(S::width) + " map");
-        const auto a = trace_.template output<I>();
-        Tensor<S, value_type> s(a.batch());
-        for (int n = 0; n < a.batch(); ++n) s(n, channel, y, x) = a(n, channel, y, x);
+        auto s = signal_for<I>();
+        convis::select_activation(map<I>(), channel, y, x, s.data());
         return s;
     }
 
@@ -144,18 +134,8 @@ public:
     /// maximum in row-major order); `where` receives their positions.
     template <int I>
     Tensor<shape_after<I>, value_type> select_strongest(int channel, std::vector<activation_position>* where = nullptr) const {
-        using S = shape_after<I>;
-        check_channel<I>(channel);
-        const auto a = trace_.template output<I>();
-        Tensor<S, value_type> s(a.batch());
-        if (where) where->clear();
-        for (int n = 0; n < a.batch(); ++n) {
-            const value_type* plane = a.sample(n) + std::size_t(channel) * S::height * S::width;
-            const int at = int(std::max_element(plane, plane + S::height * S::width) - plane);
-            const int y = at / S::width, x = at % S::width;
-            s(n, channel, y, x) = plane[at];
-            if (where) where->push_back({n, channel, y, x, double(plane[at])});
-        }
+        auto s = signal_for<I>();
+        convis::select_strongest(map<I>(), channel, s.data(), where);
         return s;
     }
 
@@ -164,31 +144,16 @@ public:
     /// Images not listed get no signal; an image may be listed more than once.
     template <int I>
     Tensor<shape_after<I>, value_type> select_positions(const std::vector<activation_position>& positions) const {
-        using S = shape_after<I>;
-        const auto a = trace_.template output<I>();
-        Tensor<S, value_type> s(a.batch());
-        for (const auto& p : positions) {
-            check_channel<I>(p.channel);
-            if (p.image < 0 || p.image >= a.batch())
-                throw error("Deconvnet: image " + std::to_string(p.image) + " is outside the batch of " + std::to_string(a.batch()));
-            if (p.y < 0 || p.y >= S::height || p.x < 0 || p.x >= S::width)
-                throw error("Deconvnet: position (" + std::to_string(p.y) + ", " + std::to_string(p.x) + ") is outside layer " +
-                            net_type::name(I) + "'s " + std::to_string(S::height) + "×" + std::to_string(S::width) + " map");
-            s(p.image, p.channel, p.y, p.x) = a(p.image, p.channel, p.y, p.x);
-        }
+        auto s = signal_for<I>();
+        convis::select_positions(map<I>(), positions, s.data());
         return s;
     }
 
     /// A signal at layer I that keeps the whole map of `channel`.
     template <int I>
     Tensor<shape_after<I>, value_type> select_channel(int channel) const {
-        using S = shape_after<I>;
-        check_channel<I>(channel);
-        const auto a = trace_.template output<I>();
-        Tensor<S, value_type> s(a.batch());
-        const std::size_t plane = std::size_t(S::height) * S::width;
-        for (int n = 0; n < a.batch(); ++n)
-            std::copy_n(a.sample(n) + channel * plane, plane, s.sample(n) + channel * plane);
+        auto s = signal_for<I>();
+        convis::select_channel(map<I>(), channel, s.data());
         return s;
     }
 
@@ -202,12 +167,21 @@ private:
         return nonzero <= std::size_t(projection_options::sparse_per_image) * std::size_t(signal.batch()) ? 1 : 0;
     }
 
+    /// Layer I's output in the trace, for the selections.
     template <int I>
-    void check_channel(int channel) const {
-        if (trace_.batch() == 0) throw error("Deconvnet: run the model forward first (selections read its trace)");
-        if (channel < 0 || channel >= shape_after<I>::channels)
-            throw error("Deconvnet: channel " + std::to_string(channel) + " is outside layer " + net_type::name(I) +
-                        "'s " + std::to_string(shape_after<I>::channels) + " channels");
+    activation_map<value_type> map() const {
+        using S = shape_after<I>;
+        const auto a = trace_.template output<I>();
+        const int plane = S::height * S::width;
+        return {a.data(), a.batch(), int(a.sample_size) / plane, S::height, S::width, net_type::name(I)};
+    }
+
+    /// A zeroed signal at layer I for the trace's batch.
+    template <int I>
+    Tensor<shape_after<I>, value_type> signal_for() const {
+        using S = shape_after<I>;
+        if constexpr (S::is_static) return Tensor<S, value_type>(trace_.batch());
+        else return Tensor<S, value_type>(trace_.batch(), net_type::template sample_size<I>(trace_.classes()));
     }
 
     /// The signal at layer J's output is in buf_[slot]; returns the slot holding the input's.

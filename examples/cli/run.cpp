@@ -1,4 +1,5 @@
-// convis — the command-line program: parses the command line (app.cpp) and runs one subcommand.
+// convis::cli::run (convis/cli/main.hpp): parses the command line (app.cpp) and runs one subcommand
+// over the networks it was given.
 //
 // Exit status: 0 on success (and for --help / --version), 1 when the subcommand fails (a bad file,
 // tensor, shape, layer name or class count), 2 for a usage error (unknown option, missing or
@@ -8,6 +9,8 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <convis/core/threads.hpp>
 
@@ -31,10 +34,10 @@ int fail(const std::string& message, int status) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int convis::cli::run(int argc, const char* const* argv, std::vector<convis::cli::network_choice> networks) {
     std::unique_ptr<convis_cli::program> program;
     try {
-        program = convis_cli::make_program();
+        program = convis_cli::make_program(std::move(networks));
     } catch (const std::exception& e) {  // a mistake in the option definitions themselves
         return fail(std::string("internal error: ") + e.what(), 1);
     }

@@ -1,0 +1,138 @@
+#pragma once
+// convis::session: one typed model behind a plain, non-template interface.
+//
+// Model<Net, Policy> is a type per network and policy, and everything that touches it — loading
+// weights, a forward, a projection, each analysis, the trainer — is instantiated per type. A
+// program that lets its user choose the network at run time (the convis command line, a user's
+// tool over several networks) would instantiate all of it per choice in every place that uses it.
+// A session is the seam: make_session<Net, Policy>(classes) (make_session.hpp) instantiates the
+// typed work once per network and policy, and everything above it — option parsing, input
+// loading, result writers — is plain code compiled once.
+//
+//     std::unique_ptr<convis::session> s = convis::make_session<convis::ZFNet28<convis::dynamic>>(37);
+//     s->load_weights("run/model.safetensors");
+//     const float* logits = s->forward(x.data(), batch);     // batch × s->classes()
+//     const int conv3 = s->find("conv3");
+//     const auto r = s->occlusion(x.data(), label, {});
+//
+// Memory: every pointer a session returns is in host memory, valid until the next call that
+// runs the model (the typed model's rules, net/model.hpp). Threads: a session is used from one
+// thread at a time.
+//
+// This header declares; it includes the analyses for their option and result types but
+// instantiates nothing of a network. make_session.hpp carries the typed implementation; include it
+// in the one file that makes sessions for each network and policy a program offers.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "../analysis/correspondence.hpp"
+#include "../analysis/evolution.hpp"
+#include "../analysis/invariance.hpp"
+#include "../analysis/occlusion.hpp"
+#include "../analysis/top_images.hpp"
+#include "../core/parameter.hpp"
+#include "../io/safetensors.hpp"
+#include "../io/weights.hpp"
+#include "../net/sequential.hpp"
+#include "../train/trainer.hpp"
+
+namespace convis {
+
+/// How a session's parameters are initialised (net/init.hpp).
+enum class init_scheme {
+    kaiming,  ///< He et al.: normal, std sqrt(2 / fan_in), biases zero
+    paper     ///< the paper's §3: normal, std 0.01, biases zero
+};
+
+class session {
+public:
+    virtual ~session() = default;
+
+    // ---- the network ------------------------------------------------------------------------
+    /// The C++ type, for messages and metadata: "ZFNet28<37>".
+    virtual std::string type_name() const = 0;
+    /// "cpu" or "gpu": the policy the model runs on.
+    virtual std::string_view device() const = 0;
+    virtual input_dims input() const = 0;
+    /// The last layer's output size: the class count of a classifier.
+    virtual int classes() const = 0;
+    /// Every layer's name, kind, output shape, parameter count and receptive field.
+    virtual const std::vector<layer_row>& layers() const = 0;
+    virtual std::size_t parameter_count() const = 0;
+
+    /// The layer called `name` (or an unnamed layer's index); a convis::error listing the names otherwise.
+    int find(std::string_view name) const;
+    /// Layer `layer`'s output values per sample.
+    std::size_t sample_size(int layer) const;
+    /// Layer `layer`'s name.
+    const std::string& name(int layer) const;
+
+    // ---- parameters ---------------------------------------------------------------------------
+    /// Loads a safetensors file; every name, dtype and shape is checked (io/weights.hpp). Returns
+    /// the file's other tensors (preprocess.mean, …) and its metadata.
+    virtual weights_extras load_weights(const std::string& path) = 0;
+    virtual void save_weights(const std::string& path, const weights_extras& extras = {}) = 0;
+    virtual void init(init_scheme scheme, std::uint64_t seed) = 0;
+    /// Every parameter tensor with its PyTorch name, in host memory (see Model::parameter_list).
+    virtual std::vector<parameter_ref<float>> parameter_list() = 0;
+
+    // ---- passes -------------------------------------------------------------------------------
+    virtual void train(bool on = true) = 0;
+    void eval() { train(false); }
+    /// Runs the network on `batch` preprocessed samples (batch × input().size() values); returns
+    /// the last layer's output, batch × classes() values.
+    virtual const float* forward(const float* x, int batch) = 0;
+    /// Samples in the last forward.
+    virtual int batch() const = 0;
+    /// Layer `layer`'s output of the last forward: batch() × sample_size(layer) values.
+    virtual const float* output(int layer) const = 0;
+    /// Projects `signal` (batch() × sample_size(layer) values at layer `layer`'s output) down to
+    /// the input through the deconvnet (net/deconvnet.hpp); returns batch() × input().size() values.
+    virtual const float* project(int layer, const float* signal, const projection_options& options = {}) = 0;
+    /// Adds layers' outputs of the last forward to `out`, each under its layer name, PyTorch-shaped.
+    virtual void add_layer_outputs(safetensors_file& out, const std::vector<int>& layers) const = 0;
+
+    // ---- the paper's experiments (analysis/, train/) -----------------------------------------
+    virtual top_images_result top_images(int layer, const picture_set& pictures, const preprocess& pre,
+                                         const top_images_options& options) = 0;
+    /// Loads each snapshot in turn (the weights stay at the last one's).
+    virtual evolution_result evolution(const std::vector<std::string>& snapshots, const picture_set& pictures,
+                                       const preprocess& pre, const evolution_options& options) = 0;
+    virtual occlusion_result occlusion(const float* input, int label, const occlusion_options& options) = 0;
+    virtual invariance_result invariance(const float* inputs, int count, const std::vector<int>& labels,
+                                         const invariance_options& options) = 0;
+    virtual correspondence_result correspondence(const float* inputs, int count, const std::vector<box>& boxes,
+                                                 const correspondence_options& options) = 0;
+    /// Trains on `train`, evaluating on `test` after every epoch (train/trainer.hpp).
+    virtual std::vector<epoch_record> fit(const image_set& train, const image_set& test, const train_options& options) = 0;
+};
+
+/// A session over Model<Net, Policy> with `classes` outputs (any count ≥ 1 when Net's output is
+/// dynamic; otherwise the type's own), reporting itself as `type_name` ("ZFNet28<37>"; empty: a
+/// generic name). Defined in make_session.hpp.
+template <network Net, class Policy = cpu>
+std::unique_ptr<session> make_session(int classes, std::string type_name = {});
+
+// ---- details ------------------------------------------------------------------------------------
+
+inline int session::find(std::string_view name) const { return layer_index(layers(), name); }
+
+inline std::size_t session::sample_size(int layer) const {
+    const auto& table = layers();
+    if (layer < 0 || std::size_t(layer) >= table.size())
+        throw error("layer " + std::to_string(layer) + " is outside 0.." + std::to_string(table.size() - 1));
+    std::size_t n = 1;
+    for (const auto d : table[std::size_t(layer)].output) n *= std::size_t(d);
+    return n;
+}
+
+inline const std::string& session::name(int layer) const {
+    sample_size(layer);  // checks the index
+    return layers()[std::size_t(layer)].name;
+}
+
+}  // namespace convis
