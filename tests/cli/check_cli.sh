@@ -105,6 +105,11 @@ grep -qE '^ +22  fc8 +Linear +1000 +4097000 +global' out.txt || fail "info: fc8 
 run info --model zfnet --classes 10
 grep -qE '^ +22  fc8 +Linear +10 +40970 +global' out.txt || fail "info --classes 10: fc8 row is wrong: $(grep fc8 out.txt)"
 grep -q '^total parameters: 58301578' out.txt || fail "info --classes 10: wrong total: $(grep total out.txt)"
+run info --model zfnet --classes 37  # any class count: the last layer's size is a run-time value
+[[ $rc -eq 0 ]] || fail "info --classes 37: exit status $rc: $(cat err.txt)"
+grep -qE '^ +22  fc8 +Linear +37 +151589 +global' out.txt || fail "info --classes 37: fc8 row is wrong: $(grep fc8 out.txt)"
+grep -q '^total parameters: 58412197' out.txt || fail "info --classes 37: wrong total: $(grep total out.txt)"
+grep -q 'ZFNet<37>' out.txt || fail "info --classes 37: the type is not named ZFNet<37>: $(head -1 out.txt)"
 
 run --help
 [[ $rc -eq 0 ]] || fail "--help: exit status $rc"
@@ -176,10 +181,10 @@ expect_fail 1 "input file without 'input'" w.safetensors input -- \
     "${fwd[@]}" --weights w.safetensors --input w.safetensors
 expect_fail 1 "unknown layer name" conv9 conv1 pool5 fc8 -- \
     "${fwd[@]}" --weights w.safetensors --input x.safetensors --layers conv1,conv9
-expect_fail 1 "unsupported --classes" 7 "${CONVIS_CLI_CLASSES_TEXT:-10, 20, 100, 101, 102, 256, 257, 1000}" -- \
-    info --model zfnet --classes 7
-expect_fail 1 "unsupported --classes in forward" 11 1000 -- \
+expect_fail 1 "--classes that the weights do not have" w.safetensors fc8.weight '[10,4096]' '[11,4096]' -- \
     forward --model zfnet --classes 11 --weights w.safetensors --input x.safetensors --out y2.safetensors
+expect_fail 2 "zero --classes" --classes "1 to 1000000" -- info --model zfnet --classes 0
+expect_fail 2 "negative --classes" --classes -- info --model zfnet --classes -3
 
 head -c 100000000 w.safetensors >truncated.safetensors
 expect_fail 1 "truncated weights (data)" truncated.safetensors -- \
@@ -252,6 +257,18 @@ fi
     printf '\x00\x00\x08\x03\x00\x00\x00\x0c\x00\x00\x00\x1c\x00\x00\x00\x1c'
     head -c $((12 * 28 * 28)) /dev/urandom
 } | gzip >small-images-idx3-ubyte.gz
+# A class count no data set of the zoo has: initialise, run forward, read the probabilities' shape.
+run init --model zfnet28 --classes 3 --seed 2 --out z28c3.safetensors
+[[ $rc -eq 0 ]] || fail "init zfnet28 --classes 3: exit status $rc: $(cat err.txt)"
+run make-input --out x28.safetensors --size 28 --channels 1 --batch 2
+run forward --model zfnet28 --classes 3 --weights z28c3.safetensors --input x28.safetensors --out y28c3.safetensors
+if [[ $rc -ne 0 ]]; then
+    fail "forward zfnet28 --classes 3: exit status $rc: $(cat err.txt)"
+elif ! grep -q 'through ZFNet28<3>; wrote y28c3.safetensors: fc8 \[2,3\], prob \[2,3\]' out.txt; then
+    fail "forward zfnet28 --classes 3: unexpected output: $(head -1 out.txt)"
+else
+    pass "forward zfnet28 --classes 3"
+fi
 run init --model zfnet28 --classes 10 --seed 2 --out z28.safetensors
 run top9 --model zfnet28 --classes 10 --weights z28.safetensors --idx small-images-idx3-ubyte.gz --layer conv3 \
     --random 3 --seed 4 --out t28
