@@ -11,7 +11,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include <convis/cli/main.hpp>
+#include <convis/cli/run.hpp>
 
 namespace convis_cli {
 

@@ -12,6 +12,8 @@
 #include <vector>
 
 
+#include <convis/convis.hpp>
+
 #include "commands.hpp"
 
 namespace convis_cli {

@@ -1,4 +1,4 @@
-// convis::cli::run (convis/cli/main.hpp): parses the command line (app.cpp) and runs one subcommand
+// convis::cli::run (convis/cli/run.hpp): parses the command line (app.cpp) and runs one subcommand
 // over the networks it was given.
 //
 // Exit status: 0 on success (and for --help / --version), 1 when the subcommand fails (a bad file,

@@ -8,7 +8,7 @@
 #include <memory>
 #include <vector>
 
-#include <convis/cli/main.hpp>
+#include <convis/cli/run.hpp>
 
 namespace convis_cli {
 

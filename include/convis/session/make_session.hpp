@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "../convis.hpp"  // the layers and the CPU backend (<convis/gpu.hpp> adds the GPU one)
 #include "../net/deconvnet.hpp"
 #include "../net/init.hpp"
 #include "../net/model.hpp"
