@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include <convis/analysis/correspondence.hpp>
+#include <convis/backend/cpu/ops.hpp>  // fill_box on the host: ops<cpu>
 #include <convis/io/grid.hpp>
 #include <convis/io/text_file.hpp>
 

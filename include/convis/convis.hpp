@@ -6,6 +6,7 @@
 #include "core/policy.hpp"
 #include "core/threads.hpp"
 #include "backend/cpu/ops.hpp"
+#include "backend/cpu/sgd.hpp"
 #include "layers/conv2d.hpp"
 #include "layers/dropout.hpp"
 #include "layers/flatten.hpp"

@@ -21,8 +21,8 @@
 #include <string_view>
 #include <vector>
 
-#include "../backend/cpu/ops.hpp"
 #include "../core/error.hpp"
+#include "../core/policy.hpp"
 #include "../net/sequential.hpp"
 
 namespace convis {
@@ -55,7 +55,7 @@ inline bool ends_in_softmax(const std::vector<layer_row>& table);
 /// Row-wise class probabilities of `batch` outputs of `classes` values each: a numerically stable
 /// softmax (the maximum is subtracted first), or a plain copy when the network already ends in a
 /// Softmax. `probs` may not alias `outputs` unless already_softmax.
-template <class T>
+template <class T, class Policy = cpu>
 void class_probabilities(const T* outputs, int batch, int classes, bool already_softmax, T* probs);
 
 // ---- details ------------------------------------------------------------------------------------
@@ -124,8 +124,9 @@ inline bool ends_in_softmax(const std::vector<layer_row>& table) {
     return !table.empty() && table.back().kind == "Softmax";
 }
 
-template <class T>
+template <class T, class Policy>
 void class_probabilities(const T* outputs, int batch, int classes, bool already_softmax, T* probs) {
+    static_assert(Policy::host_memory, "class_probabilities: the probabilities are host arrays");
     if (batch < 0 || classes < 1)
         throw error("class_probabilities: expected a batch >= 0 of at least one class, got batch " + std::to_string(batch) +
                     " of " + std::to_string(classes) + " classes");
@@ -134,7 +135,7 @@ void class_probabilities(const T* outputs, int batch, int classes, bool already_
         for (std::size_t i = 0; i < count; ++i) probs[i] = outputs[i];
         return;
     }
-    ops<cpu>::softmax_forward(batch, classes, outputs, probs);  // subtracts each row's maximum
+    ops<Policy>::softmax_forward(batch, classes, outputs, probs);  // subtracts each row's maximum
 }
 
 }  // namespace convis

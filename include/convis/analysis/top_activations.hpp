@@ -10,7 +10,7 @@
 
 #include "../core/error.hpp"
 #include "../core/receptive_field.hpp"
-#include "../net/init.hpp"
+#include "../core/random.hpp"
 
 namespace convis {
 

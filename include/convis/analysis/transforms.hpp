@@ -29,8 +29,9 @@
 #include <type_traits>
 #include <vector>
 
-#include "../backend/cpu/ops.hpp"  // fill_box: the one masking loop, shared with the ops
 #include "../core/error.hpp"
+#include "../core/op_desc.hpp"
+#include "../core/policy.hpp"  // fill_box: ops<cpu>'s masking loop, the one the GPU's mirrors
 
 namespace convis {
 
@@ -61,7 +62,7 @@ struct box {
 
 /// Writes `fill` into box `b` of every channel of one channels × height × width sample: the mask of
 /// occlusion and correspondence (a box not wholly inside the image is an error).
-template <class T>
+template <class T, class Policy = cpu>
 void fill_box(T* image, int channels, int height, int width, const box& b, std::type_identity_t<T> fill);
 
 // ---- details ------------------------------------------------------------------------------------
@@ -169,10 +170,11 @@ inline void check_inside(const char* who, const std::string& what, const box& b,
 }
 }  // namespace box_detail
 
-template <class T>
+template <class T, class Policy>
 void fill_box(T* image, int channels, int height, int width, const box& b, std::type_identity_t<T> fill) {
+    static_assert(Policy::host_memory, "fill_box: the image is a host array");
     box_detail::check_inside("fill_box", "the box", b, height, width);
-    ops<cpu>::fill_box(box_desc{channels, height, width, b.y, b.x, b.height, b.width}, T(fill), image);
+    ops<Policy>::fill_box(box_desc{channels, height, width, b.y, b.x, b.height, b.width}, T(fill), image);
 }
 
 }  // namespace convis

@@ -27,4 +27,9 @@ struct ops;
 template <class Policy, class T>
 struct scratch;
 
+/// The optimiser's arithmetic on a policy's memory (train/sgd.hpp): update, renormalise, zero,
+/// upload, download. Declared here, specialised by each backend.
+template <class Policy>
+struct sgd_kernels;
+
 }  // namespace convis

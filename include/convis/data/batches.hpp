@@ -16,7 +16,7 @@
 #include "../core/error.hpp"
 #include "../core/tensor.hpp"
 #include "../io/idx.hpp"
-#include "../net/init.hpp"
+#include "../core/random.hpp"
 
 namespace convis {
 

@@ -75,8 +75,8 @@ struct chain<I, In, type_list<S...>, L, Rest...> {
     static_assert(layer_for<L, In>, "convis: this type is not a layer (see the layer concept in layers/layer.hpp)");
     // Evaluated for its side effect: a misfit instantiates the layer's named diagnostic.
     static_assert(L::template fits<I, In>() || true);
-    static_assert(In::is_static, "convis: only a network's last layer may have a run-time (dynamic) extent; "
-                                 "a layer follows one here");
+    static_assert(require_fit<In::is_static, at_layer<I>, L, expects_compile_time_shape, but_input_has_run_time_extent>(),
+                  "convis: only a network's last layer may have a run-time (dynamic) extent; a layer follows one here");
     using shapes = typename chain<I + 1, typename L::template output<In>, type_list<S..., In>, Rest...>::shapes;
 };
 

@@ -6,17 +6,18 @@
 #include <string>
 
 #include "../core/error.hpp"
-#include "../backend/cpu/ops.hpp"
+#include "../core/policy.hpp"
 #include "../core/tensor.hpp"
 
 namespace convis {
 
 /// Row-wise softmax of a batch of logits into `prob` (resized to the batch). Logits and
-/// probabilities live on the host, so this is the CPU op.
-template <int N, class T>
+/// probabilities live on the host, so this is the CPU op (backend/cpu, through the umbrella header).
+template <int N, class T, class Policy = cpu>
 void softmax(TensorView<Features<N>, const T> logits, Tensor<Features<N>, T>& prob) {
+    static_assert(Policy::host_memory, "softmax: a Tensor is host memory");
     prob.resize(logits.batch(), logits.sample_size);
-    ops<cpu>::softmax_forward(logits.batch(), logits.features(), logits.data(), prob.data());
+    ops<Policy>::softmax_forward(logits.batch(), logits.features(), logits.data(), prob.data());
 }
 
 /// Mean cross-entropy of logits against integer labels; writes d loss / d logits into `grad`

@@ -1,10 +1,10 @@
 #pragma once
 // sgd_kernels<gpu>: the optimiser's arithmetic on device memory, with the CPU loops' semantics
-// (train/sgd.hpp): the update in double per element, the filter RMS summed in double.
+// (backend/cpu/sgd.hpp): the update in double per element, the filter RMS summed in double.
 #include <cstddef>
 #include <cstdint>
 
-#include "../../train/sgd.hpp"
+#include "../../core/policy.hpp"
 #include "device.hpp"
 #include "kernels.hpp"
 #include "ops.hpp"
