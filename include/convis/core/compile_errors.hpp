@@ -20,6 +20,8 @@ template <int N> struct but_padded_input_is {};
 template <int N> struct padding {};
 template <int N> struct but_half_kernel_is {};
 template <int N> struct expects_flat_input_has_spatial {};
+template <int C, int H, int W> struct body_gives {};
+template <int C, int H, int W> struct but_shortcut_gives {};
 struct expects_compile_time_shape {};
 struct but_input_has_run_time_extent {};
 

@@ -53,4 +53,44 @@ struct linear_desc {
     int in, out;
 };
 
+/// Average pooling, fixed (AvgPool2d) or adaptive (AdaptiveAvgPool2d, GlobalAvgPool). Every
+/// policy finds an output's window and divisor with `avgpool_window`.
+struct avgpool_desc {
+    int batch;
+    int channels, in_h, in_w;
+    int out_h, out_w;
+    int kernel, stride, pad;   ///< unused when adaptive
+    bool adaptive;
+    bool count_include_pad;    ///< PyTorch's default (true): padded cells count in the divisor
+};
+
+/// One output's window along one axis: [begin, end) in the input, and the divisor's share.
+struct pool_window {
+    int begin, end, count;
+};
+
+/// PyTorch's rules. Adaptive: bin i of `out` covers [floor(i·n/out), ceil((i+1)·n/out)).
+/// Fixed: [i·stride − pad, min(that + kernel, n + pad)), clipped to the input; the divisor counts
+/// the padded cells too when count_include_pad.
+CONVIS_HOST_DEVICE inline pool_window avgpool_window(const avgpool_desc& d, int i, int n, int out) {
+    if (d.adaptive) {
+        const int b = int((long long)(i) * n / out);
+        const int e = int(((long long)(i + 1) * n + out - 1) / out);
+        return {b, e, e - b};
+    }
+    int b = i * d.stride - d.pad;
+    int e = b + d.kernel < n + d.pad ? b + d.kernel : n + d.pad;
+    const int padded = e - b;
+    b = b > 0 ? b : 0;
+    e = e < n ? e : n;
+    return {b, e, d.count_include_pad ? padded : e - b};
+}
+
+/// Batch normalisation over the batch and each channel's plane (nn.BatchNorm2d).
+struct batchnorm_desc {
+    int batch;
+    int channels, plane;  ///< plane = H * W
+    double eps, momentum;
+};
+
 }  // namespace convis

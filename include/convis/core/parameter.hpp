@@ -18,6 +18,13 @@ struct param_spec {
     std::size_t size;             ///< product of dims
     int fan_in;                   ///< inputs feeding one output (for initialisation)
     bool is_bias;
+    /// A running statistic (BatchNorm's running_mean, running_var): stored and loaded with the
+    /// parameters under its state_dict name, written by the forward in training, never by an
+    /// optimiser.
+    bool is_buffer = false;
+    /// ≥ 0: every initialiser sets the tensor to this constant (BatchNorm's weight and
+    /// running_var 1, running_mean 0), as PyTorch's reset_parameters does.
+    int constant_init = -1;
 };
 
 /// A parameter of a model, resolved: full name ("conv1.weight"), shape and storage.
@@ -29,6 +36,8 @@ struct parameter_ref {
     std::span<T> gradient;        ///< the same slice of the gradient buffer
     int fan_in;
     bool is_bias;
+    bool is_buffer = false;       ///< see param_spec
+    int constant_init = -1;       ///< see param_spec
 };
 
 }  // namespace convis

@@ -5,8 +5,9 @@
 // Every tensor is checked against the network type: a missing, extra, wrongly typed or wrongly
 // shaped tensor is a convis::error naming the file, the tensor, what was expected and what was
 // found. F32 and F64 files load into float and double models alike (converted); other dtypes are
-// refused. Tensors under "preprocess." (an input mean) and "optimizer." (a checkpoint's optimiser state) are not parameters: they are returned
-// to the caller instead of being rejected.
+// refused. Tensors under "preprocess." (an input mean) and "optimizer." (a checkpoint's optimiser state), and
+// BatchNorm's "*.num_batches_tracked" counters, are not parameters: they are returned to the caller
+// instead of being rejected. BatchNorm's running_mean and running_var load and save as parameters.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -38,10 +39,16 @@ void save_weights(M& model, const std::string& path, const weights_extras& extra
 // ---- details -------------------------------------------------------------------------------
 
 namespace weights_detail {
+/// BatchNorm's num_batches_tracked (an integer PyTorch uses only when momentum is None): kept by
+/// some exporters, not used by convis, returned with the extras.
+inline bool is_batch_counter(const std::string& name) {
+    const std::string suffix = ".num_batches_tracked";
+    return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
 /// Tensors that ride along with the parameters: an input mean ("preprocess.") and a training
 /// checkpoint's optimiser state ("optimizer."), so a checkpoint loads as plain weights too.
 inline bool is_extra(const std::string& name) {
-    return name.rfind("preprocess.", 0) == 0 || name.rfind("optimizer.", 0) == 0;
+    return name.rfind("preprocess.", 0) == 0 || name.rfind("optimizer.", 0) == 0 || is_batch_counter(name);
 }
 template <class T>
 void convert(const stored_tensor& src, std::vector<T>& out) {

@@ -1,10 +1,15 @@
 #pragma once
-// Conv2d<In, Out, K, Stride, Pad>: PyTorch's nn.Conv2d(In, Out, K, stride=Stride, padding=Pad).
+// Conv2d<In, Out, K, Stride, Pad, Bias>: PyTorch's nn.Conv2d(In, Out, K, stride=Stride, padding=Pad,
+// bias=Bias). Without a bias (ResNet's convolutions, each followed by a BatchNorm) the layer has one
+// parameter tensor, "weight".
 #include "layer.hpp"
 
 namespace convis {
 
-template <int In, int Out, int K, int Stride = 1, int Pad = 0>
+/// Spell `Conv2d<64, 64, 3, 1, 1, no_bias>` for readability.
+inline constexpr bool no_bias = false;
+
+template <int In, int Out, int K, int Stride = 1, int Pad = 0, bool Bias = true>
 struct Conv2d {
     static_assert(In > 0 && Out > 0, "Conv2d: channel counts must be positive");
     static_assert(K > 0 && Stride > 0 && Pad >= 0, "Conv2d: kernel and stride must be positive, padding non-negative");
@@ -12,6 +17,7 @@ struct Conv2d {
     static constexpr std::string_view kind = "Conv2d";
     static constexpr int in_channels = In, out_channels = Out, kernel_size = K, stride = Stride,
                          padding = Pad;
+    static constexpr bool has_bias = Bias;
 
     /// PyTorch's size rule (floor).
     static constexpr int out_extent(int n) {
@@ -33,10 +39,11 @@ struct Conv2d {
     }
 
     template <class S>
-    static constexpr std::array<param_spec, 2> params() {
+    static constexpr auto params() {
         constexpr std::size_t w = std::size_t(Out) * In * K * K;
-        return {{{"weight", 4, {Out, In, K, K}, w, In * K * K, false},
-                 {"bias", 1, {Out, 0, 0, 0}, std::size_t(Out), In * K * K, true}}};
+        constexpr param_spec weight{"weight", 4, {Out, In, K, K}, w, In * K * K, false};
+        if constexpr (Bias) return std::array<param_spec, 2>{{weight, {"bias", 1, {Out, 0, 0, 0}, std::size_t(Out), In * K * K, true}}};
+        else return std::array<param_spec, 1>{{weight}};
     }
 
     template <class S>
@@ -51,13 +58,13 @@ struct Conv2d {
     template <class S, class T, class P>
     void forward(const forward_args<T, P>& a, no_state&) const {
         const T* w = a.params;
-        ops<P>::conv2d_forward(desc<S>(a.batch), a.x, w, w + params<S>()[0].size, a.y, *a.work);
+        ops<P>::conv2d_forward(desc<S>(a.batch), a.x, w, Bias ? w + params<S>()[0].size : nullptr, a.y, *a.work);
     }
 
     template <class S, class T, class P>
     void backward(const backward_args<T, P>& a, no_state&) const {
         const std::size_t wsize = params<S>()[0].size;
-        ops<P>::conv2d_backward(desc<S>(a.batch), a.x, a.params, a.gy, a.gx, a.grads, a.grads ? a.grads + wsize : nullptr,
+        ops<P>::conv2d_backward(desc<S>(a.batch), a.x, a.params, a.gy, a.gx, a.grads, (Bias && a.grads) ? a.grads + wsize : nullptr,
                                 *a.work);
     }
 };

@@ -43,6 +43,9 @@ struct forward_args {
     const T* params;     ///< this layer's slice of the model's parameter buffer
     bool training;
     scratch<P, T>* work;
+    /// The same slice, writable, in a training forward of a model's own trace (null otherwise):
+    /// where BatchNorm2d keeps its running statistics up to date.
+    T* running = nullptr;
 };
 
 /// What a layer's backward reads and writes.

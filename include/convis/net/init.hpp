@@ -9,12 +9,20 @@
 
 namespace convis {
 
+namespace init_detail {
+/// Tensors with a fixed start (BatchNorm's weight, running statistics) draw no random numbers.
+template <class P>
+bool fixed(const P& p) { return p.constant_init >= 0; }
+template <class M, class P>
+typename M::value_type constant(const P& p) { return typename M::value_type(p.constant_init); }
+}  // namespace init_detail
+
 /// The paper's initialisation (Sec. 3): weights N(0, stddev²) with stddev 0.01, biases 0.
 template <class M>
 void init_paper(M& model, std::uint64_t seed, double stddev = 0.01) {
     normal_stream rng(seed);
     for (auto& p : model.parameter_list())
-        for (auto& v : p.values) v = p.is_bias ? 0 : typename M::value_type(stddev * rng.next());
+        for (auto& v : p.values) v = init_detail::fixed(p) ? init_detail::constant<M>(p) : p.is_bias ? 0 : typename M::value_type(stddev * rng.next());
     model.upload_parameters();
 }
 
@@ -24,7 +32,7 @@ void init_kaiming(M& model, std::uint64_t seed) {
     normal_stream rng(seed);
     for (auto& p : model.parameter_list()) {
         const double sd = std::sqrt(2.0 / p.fan_in);
-        for (auto& v : p.values) v = p.is_bias ? 0 : typename M::value_type(sd * rng.next());
+        for (auto& v : p.values) v = init_detail::fixed(p) ? init_detail::constant<M>(p) : p.is_bias ? 0 : typename M::value_type(sd * rng.next());
     }
     model.upload_parameters();
 }

@@ -126,7 +126,7 @@ public:
                 out.push_back({Net::name(I) + "." + std::string(p.name), std::move(shape),
                                std::span<T>(values + off, p.size),
                                grads ? std::span<T>(gradient + off, p.size) : std::span<T>(), p.fan_in,
-                               p.is_bias});
+                               p.is_bias, p.is_buffer, p.constant_init});
                 off += p.size;
             }
         });
@@ -175,14 +175,14 @@ public:
     /// Runs every layer on a batch; returns the last layer's output (valid until the next call).
     TensorView<output_shape, const T> forward(TensorView<input_shape, const T> x) {
         input_grad_ready_ = false;
-        return record(x, trace_, training_);
+        return record(x, trace_, training_, training_ ? params_.data() : nullptr);
     }
 
     /// Runs every layer in evaluation mode, recording into `trace` instead of the model's own:
     /// the model is only read, so threads may share it, each with its own trace. Returns the
     /// last layer's output (in `trace`, valid until its next forward).
     TensorView<output_shape, const T> forward(TensorView<input_shape, const T> x, trace_type& trace) const {
-        return record(x, trace, false);
+        return record(x, trace, false, nullptr);
     }
 
     /// Back-propagates `gy` (gradient of the loss w.r.t. the output of the last forward),
@@ -267,21 +267,23 @@ private:
     }
 
     /// The one forward: reads the layers and parameters, writes only `t`.
-    TensorView<output_shape, const T> record(TensorView<input_shape, const T> x, trace_type& t, bool training) const {
+    TensorView<output_shape, const T> record(TensorView<input_shape, const T> x, trace_type& t, bool training,
+                                             T* writable) const {
         if (x.batch() <= 0) throw error("Model::forward: batch size must be positive, got " + std::to_string(x.batch()));
         t.prepare(x.batch(), classes_);
         ops<Policy>::upload(x.size(), x.data(), t.acts_[0].data());
-        forward_from<0>(t, training);
+        forward_from<0>(t, training, writable);
         return t.template output<depth - 1>();
     }
 
     template <int I>
-    void forward_from(trace_type& t, bool training) const {
+    void forward_from(trace_type& t, bool training, T* writable) const {
         using In = shape_before<I>;
-        forward_args<T, Policy> a{t.batch_, t.acts_[I].data(), t.acts_[I + 1].data(),
-                                  params_.data() + Net::template parameter_offset<I>(), training, &t.work_};
+        constexpr std::size_t off = Net::template parameter_offset<I>();
+        forward_args<T, Policy> a{t.batch_, t.acts_[I].data(), t.acts_[I + 1].data(), params_.data() + off, training,
+                                  &t.work_, writable ? writable + off : nullptr};
         std::get<I>(layers_).template forward<In, T, Policy>(a, std::get<I>(t.states_));
-        if constexpr (I + 1 < depth) forward_from<I + 1>(t, training);
+        if constexpr (I + 1 < depth) forward_from<I + 1>(t, training, writable);
     }
 
     /// Gradient w.r.t. layer I's output is in grad_[slot]; layer I writes its input's gradient

@@ -128,6 +128,11 @@ public:
         std::vector<renorm_target> conv_targets;
         std::size_t off = 0;  // the list is laid out as parameters(), tensor after tensor
         for (const auto& p : model.parameter_list()) {
+            // Running statistics are the forward's to write, not the optimiser's.
+            if (p.is_buffer) {
+                off += p.values.size();
+                continue;
+            }
             tensors_.push_back({off, p.values.size(), p.is_bias});
             const std::string suffix = ".weight";
             if (p.shape.size() == 4 && !p.is_bias) {

@@ -108,6 +108,13 @@ struct ops<cpu> {
             for (std::size_t i = i0; i < i0 + len; ++i) out[i] = a[i] * b[i];
         });
     }
+    /// out = a + b (out may be a or b): a residual block's sum, and its branches' gradients.
+    template <class T>
+    static void add(std::size_t n, const T* a, const T* b, T* out) {
+        for_chunks(n, [&](std::size_t i0, std::size_t len) {
+            for (std::size_t i = i0; i < i0 + len; ++i) out[i] = a[i] + b[i];
+        });
+    }
 
     /// Dropout with a counter-based generator: element i of call `call` is kept iff
     /// u(seed, call, i) >= p, so masks are reproducible and independent of threading.
@@ -176,10 +183,10 @@ struct ops<cpu> {
             if (c.count == 1) {  // straight into the image's output rows
                 T* out = y + c.n0 * p.out_size + std::size_t(c.r0) * p.ohw + c.j0;
                 cpu_gemm::gemm_rows(weights, c.r0, c.rows, int(ncols), cols, out, std::ptrdiff_t(p.ohw), false,
-                                    b + c.r0);
+                                    b ? b + c.r0 : nullptr);
             } else {  // [rows, count·ohw] → count × [rows, ohw]
                 T* out = buf + p.cols_size;
-                cpu_gemm::gemm_rows(weights, c.r0, c.rows, int(ncols), cols, out, ncols, false, b + c.r0);
+                cpu_gemm::gemm_rows(weights, c.r0, c.rows, int(ncols), cols, out, ncols, false, b ? b + c.r0 : nullptr);
                 for (int k = 0; k < c.count; ++k)
                     for (int r = 0; r < c.rows; ++r)
                         std::memcpy(y + (c.n0 + k) * p.out_size + (std::size_t(c.r0) + r) * p.ohw,
@@ -338,7 +345,8 @@ private:
         for (int t = 0; params && t < threads; ++t) {
             const T* acc = work.accum[t].data();
             for (std::size_t i = 0; i < wsize; ++i) gw[i] += acc[i];
-            for (int o = 0; o < d.out_c; ++o) gb[o] += acc[wsize + o];
+            if (gb)
+                for (int o = 0; o < d.out_c; ++o) gb[o] += acc[wsize + o];
         }
     }
 
@@ -427,6 +435,147 @@ public:
             const T* g = gy + pl * out_plane;
             const std::int32_t* s = switches + pl * out_plane;
             for (std::size_t o = 0; o < out_plane; ++o) gp[s[o]] += g[o];
+        }
+    }
+
+    // ---- average pooling -------------------------------------------------------------------
+    /// Each output is the mean of its window (core/op_desc.hpp's avgpool_window).
+    template <class T>
+    static void avgpool_forward(const avgpool_desc& d, const T* x, T* y) {
+        const std::int64_t planes = std::int64_t(d.batch) * d.channels;
+        const std::size_t in_plane = std::size_t(d.in_h) * d.in_w, out_plane = std::size_t(d.out_h) * d.out_w;
+#pragma omp parallel for schedule(static) num_threads(cpu_detail::max_threads()) if (planes * out_plane > 4096)
+        for (std::int64_t pl = 0; pl < planes; ++pl) {
+            const T* xp = x + pl * in_plane;
+            T* yp = y + pl * out_plane;
+            for (int oh = 0; oh < d.out_h; ++oh) {
+                const pool_window r = avgpool_window(d, oh, d.in_h, d.out_h);
+                for (int ow = 0; ow < d.out_w; ++ow) {
+                    const pool_window c = avgpool_window(d, ow, d.in_w, d.out_w);
+                    T sum = 0;
+                    for (int h = r.begin; h < r.end; ++h)
+                        for (int w = c.begin; w < c.end; ++w) sum += xp[std::size_t(h) * d.in_w + w];
+                    yp[std::size_t(oh) * d.out_w + ow] = r.count * c.count > 0 ? sum / T(r.count * c.count) : T(0);
+                }
+            }
+        }
+    }
+    /// Spreads each output's gradient evenly over its window; overlapping windows add.
+    template <class T>
+    static void avgpool_backward(const avgpool_desc& d, const T* gy, T* gx) {
+        const std::int64_t planes = std::int64_t(d.batch) * d.channels;
+        const std::size_t in_plane = std::size_t(d.in_h) * d.in_w, out_plane = std::size_t(d.out_h) * d.out_w;
+#pragma omp parallel for schedule(static) num_threads(cpu_detail::max_threads()) if (planes * in_plane > 4096)
+        for (std::int64_t pl = 0; pl < planes; ++pl) {
+            T* gp = gx + pl * in_plane;
+            std::fill_n(gp, in_plane, T(0));
+            const T* g = gy + pl * out_plane;
+            for (int oh = 0; oh < d.out_h; ++oh) {
+                const pool_window r = avgpool_window(d, oh, d.in_h, d.out_h);
+                for (int ow = 0; ow < d.out_w; ++ow) {
+                    const pool_window c = avgpool_window(d, ow, d.in_w, d.out_w);
+                    if (r.count * c.count == 0) continue;
+                    const T share = g[std::size_t(oh) * d.out_w + ow] / T(r.count * c.count);
+                    for (int h = r.begin; h < r.end; ++h)
+                        for (int w = c.begin; w < c.end; ++w) gp[std::size_t(h) * d.in_w + w] += share;
+                }
+            }
+        }
+    }
+
+    // ---- batch normalisation ---------------------------------------------------------------
+    /// The batch's per-channel mean and 1/sqrt(biased variance + eps); when running_mean is given,
+    /// PyTorch's running averages are updated with the unbiased variance:
+    /// r = (1 − momentum)·r + momentum·batch statistic.
+    template <class T>
+    static void batchnorm_statistics(const batchnorm_desc& d, const T* x, T* mean, T* invstd, T* running_mean,
+                                     T* running_var) {
+        const std::size_t plane = std::size_t(d.plane), cstride = std::size_t(d.channels) * plane;
+        const double count = double(d.batch) * double(d.plane);
+#pragma omp parallel for schedule(static) num_threads(cpu_detail::max_threads()) if (count * d.channels > 65536)
+        for (int c = 0; c < d.channels; ++c) {
+            double sum = 0;
+            for (int n = 0; n < d.batch; ++n) {
+                const T* p = x + std::size_t(n) * cstride + std::size_t(c) * plane;
+                for (std::size_t i = 0; i < plane; ++i) sum += double(p[i]);
+            }
+            const double mu = sum / count;
+            double sq = 0;  // two passes: the one-pass formula loses digits when |mean| ≫ spread
+            for (int n = 0; n < d.batch; ++n) {
+                const T* p = x + std::size_t(n) * cstride + std::size_t(c) * plane;
+                for (std::size_t i = 0; i < plane; ++i) sq += (double(p[i]) - mu) * (double(p[i]) - mu);
+            }
+            const double var = sq / count;
+            mean[c] = T(mu);
+            invstd[c] = T(1.0 / std::sqrt(var + d.eps));
+            if (running_mean) {
+                const double unbiased = count > 1 ? sq / (count - 1) : var;
+                running_mean[c] = T((1 - d.momentum) * double(running_mean[c]) + d.momentum * mu);
+                running_var[c] = T((1 - d.momentum) * double(running_var[c]) + d.momentum * unbiased);
+            }
+        }
+    }
+    /// mean = running_mean, invstd = 1/sqrt(running_var + eps): evaluation mode's statistics.
+    template <class T>
+    static void batchnorm_running(const batchnorm_desc& d, const T* running_mean, const T* running_var, T* mean,
+                                  T* invstd) {
+        for (int c = 0; c < d.channels; ++c) {
+            mean[c] = running_mean[c];
+            invstd[c] = T(1.0 / std::sqrt(double(running_var[c]) + d.eps));
+        }
+    }
+    /// y = (x − mean)·invstd·weight + bias, per channel.
+    template <class T>
+    static void batchnorm_apply(const batchnorm_desc& d, const T* x, const T* mean, const T* invstd, const T* weight,
+                                const T* bias, T* y) {
+        const std::int64_t planes = std::int64_t(d.batch) * d.channels;
+        const std::size_t plane = std::size_t(d.plane);
+#pragma omp parallel for schedule(static) num_threads(cpu_detail::max_threads()) if (planes * plane > 65536)
+        for (std::int64_t pl = 0; pl < planes; ++pl) {
+            const int c = int(pl % d.channels);
+            const T scale = invstd[c] * weight[c], shift = bias[c] - mean[c] * scale;
+            const T* xp = x + pl * plane;
+            T* yp = y + pl * plane;
+            for (std::size_t i = 0; i < plane; ++i) yp[i] = xp[i] * scale + shift;
+        }
+    }
+    /// Gradients of batchnorm_apply. With batch statistics (training) the mean and variance depend
+    /// on x: gx = w·invstd·(gy − mean(gy) − x̂·mean(gy·x̂)); with fixed statistics gx = w·invstd·gy.
+    /// gweight += Σ gy·x̂, gbias += Σ gy (either may be null, as may gx).
+    template <class T>
+    static void batchnorm_backward(const batchnorm_desc& d, bool batch_statistics, const T* x, const T* gy,
+                                   const T* mean, const T* invstd, const T* weight, T* gx, T* gweight, T* gbias) {
+        const std::size_t plane = std::size_t(d.plane), cstride = std::size_t(d.channels) * plane;
+        const double count = double(d.batch) * double(d.plane);
+        const bool sums = batch_statistics || gweight || gbias;
+#pragma omp parallel for schedule(static) num_threads(cpu_detail::max_threads()) if (count * d.channels > 65536)
+        for (int c = 0; c < d.channels; ++c) {
+            const double mu = double(mean[c]), is = double(invstd[c]);
+            double sg = 0, sgx = 0;
+            if (sums && x) {
+                for (int n = 0; n < d.batch; ++n) {
+                    const std::size_t o = std::size_t(n) * cstride + std::size_t(c) * plane;
+                    for (std::size_t i = 0; i < plane; ++i) {
+                        sg += double(gy[o + i]);
+                        sgx += double(gy[o + i]) * (double(x[o + i]) - mu) * is;
+                    }
+                }
+            }
+            if (gweight) gweight[c] += T(sgx);
+            if (gbias) gbias[c] += T(sg);
+            if (!gx) continue;
+            const double k = double(weight[c]) * is;
+            const double mg = batch_statistics ? sg / count : 0, mgx = batch_statistics ? sgx / count : 0;
+            for (int n = 0; n < d.batch; ++n) {
+                const std::size_t o = std::size_t(n) * cstride + std::size_t(c) * plane;
+                if (batch_statistics) {
+                    for (std::size_t i = 0; i < plane; ++i)
+                        gx[o + i] = T(k * (double(gy[o + i]) - mg - (double(x[o + i]) - mu) * is * mgx));
+                } else {
+                    const T kt = T(k);
+                    for (std::size_t i = 0; i < plane; ++i) gx[o + i] = gy[o + i] * kt;
+                }
+            }
         }
     }
 

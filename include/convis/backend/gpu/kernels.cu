@@ -1,6 +1,6 @@
 // The CUDA kernels for what cuDNN and cuBLAS do not do, or do differently: element-wise ops, the
 // three rectify modes, dropout (the CPU's counter-based mask, bit for bit), max-pooling with
-// switches, the bias of Linear, and the optimiser's update and filter renormalisation.
+// switches, average pooling, batch normalisation (the CPU's formulas, sums in double), the bias of Linear, and the optimiser's update and filter renormalisation.
 //
 // The one file of convis that nvcc compiles: CMake builds it into convis::gpu (a user without
 // CMake compiles it once with nvcc and links it). Everything else — the templates of layers,
@@ -167,6 +167,149 @@ __global__ void renormalise_kernel(std::size_t size, T* w, double radius, unsign
     if (threadIdx.x == 0) atomicAdd(scaled, 1ull);
 }
 
+
+template <class T>
+__global__ void add_kernel(std::size_t n, const T* a, const T* b, T* out) {
+    CONVIS_GRID_STRIDE(i, n) out[i] = a[i] + b[i];
+}
+
+/// One thread per output: the mean of its window (op_desc.hpp's avgpool_window, as on the CPU).
+template <class T>
+__global__ void avgpool_forward_kernel(avgpool_desc d, const T* x, T* y) {
+    const std::size_t in_plane = std::size_t(d.in_h) * d.in_w, out_plane = std::size_t(d.out_h) * d.out_w;
+    const std::size_t n = std::size_t(d.batch) * d.channels * out_plane;
+    CONVIS_GRID_STRIDE(i, n) {
+        const std::size_t plane = i / out_plane;
+        const int o = int(i % out_plane), oh = o / d.out_w, ow = o % d.out_w;
+        const pool_window r = avgpool_window(d, oh, d.in_h, d.out_h), c = avgpool_window(d, ow, d.in_w, d.out_w);
+        const T* xp = x + plane * in_plane;
+        T sum = T(0);
+        for (int h = r.begin; h < r.end; ++h)
+            for (int w = c.begin; w < c.end; ++w) sum += xp[std::size_t(h) * d.in_w + w];
+        y[i] = r.count * c.count > 0 ? sum / T(r.count * c.count) : T(0);
+    }
+}
+/// One thread per input: the shares of every output whose window covers it, without atomics.
+template <class T>
+__global__ void avgpool_backward_kernel(avgpool_desc d, const T* gy, T* gx) {
+    const std::size_t in_plane = std::size_t(d.in_h) * d.in_w, out_plane = std::size_t(d.out_h) * d.out_w;
+    const std::size_t n = std::size_t(d.batch) * d.channels * in_plane;
+    CONVIS_GRID_STRIDE(i, n) {
+        const std::size_t plane = i / in_plane;
+        const int at = int(i % in_plane), h = at / d.in_w, w = at % d.in_w;
+        const T* g = gy + plane * out_plane;
+        T sum = T(0);
+        // Windows are scanned whole: pooling outputs are few, and the adaptive rule has no closed
+        // inverse that is simpler than the test.
+        for (int oh = 0; oh < d.out_h; ++oh) {
+            const pool_window r = avgpool_window(d, oh, d.in_h, d.out_h);
+            if (h < r.begin || h >= r.end) continue;
+            for (int ow = 0; ow < d.out_w; ++ow) {
+                const pool_window c = avgpool_window(d, ow, d.in_w, d.out_w);
+                if (w < c.begin || w >= c.end || r.count * c.count == 0) continue;
+                sum += g[std::size_t(oh) * d.out_w + ow] / T(r.count * c.count);
+            }
+        }
+        gx[i] = sum;
+    }
+}
+
+/// Block-wide sum of two doubles per thread; thread 0 gets the totals.
+__device__ inline void block_sum2(double& a, double& b) {
+    __shared__ double pa[threads_per_block], pb[threads_per_block];
+    pa[threadIdx.x] = a;
+    pb[threadIdx.x] = b;
+    __syncthreads();
+    for (unsigned s = blockDim.x / 2; s > 0; s >>= 1) {
+        if (threadIdx.x < s) {
+            pa[threadIdx.x] += pa[threadIdx.x + s];
+            pb[threadIdx.x] += pb[threadIdx.x + s];
+        }
+        __syncthreads();
+    }
+    a = pa[0];
+    b = pb[0];
+    __syncthreads();
+}
+
+/// One block per channel: the batch's mean and invstd (two passes, in double), and the running
+/// averages when asked.
+template <class T>
+__global__ void batchnorm_statistics_kernel(batchnorm_desc d, const T* x, T* mean, T* invstd, T* running_mean,
+                                            T* running_var) {
+    const int c = blockIdx.x;
+    const std::size_t plane = std::size_t(d.plane), count = std::size_t(d.batch) * plane;
+    double s = 0, unused = 0;
+    for (std::size_t i = threadIdx.x; i < count; i += blockDim.x)
+        s += double(x[(i / plane * d.channels + c) * plane + i % plane]);
+    block_sum2(s, unused);
+    const double mu = s / double(count);
+    double sq = 0;
+    unused = 0;
+    for (std::size_t i = threadIdx.x; i < count; i += blockDim.x) {
+        const double v = double(x[(i / plane * d.channels + c) * plane + i % plane]) - mu;
+        sq += v * v;
+    }
+    block_sum2(sq, unused);
+    if (threadIdx.x != 0) return;
+    const double var = sq / double(count);
+    mean[c] = T(mu);
+    invstd[c] = T(1.0 / sqrt(var + d.eps));
+    if (running_mean) {
+        const double unbiased = count > 1 ? sq / double(count - 1) : var;
+        running_mean[c] = T((1 - d.momentum) * double(running_mean[c]) + d.momentum * mu);
+        running_var[c] = T((1 - d.momentum) * double(running_var[c]) + d.momentum * unbiased);
+    }
+}
+template <class T>
+__global__ void batchnorm_running_kernel(batchnorm_desc d, const T* running_mean, const T* running_var, T* mean,
+                                         T* invstd) {
+    CONVIS_GRID_STRIDE(c, std::size_t(d.channels)) {
+        mean[c] = running_mean[c];
+        invstd[c] = T(1.0 / sqrt(double(running_var[c]) + d.eps));
+    }
+}
+template <class T>
+__global__ void batchnorm_apply_kernel(batchnorm_desc d, const T* x, const T* mean, const T* invstd, const T* weight,
+                                       const T* bias, T* y) {
+    const std::size_t n = std::size_t(d.batch) * d.channels * d.plane;
+    CONVIS_GRID_STRIDE(i, n) {
+        const int c = int(i / std::size_t(d.plane) % std::size_t(d.channels));
+        const T scale = invstd[c] * weight[c];
+        y[i] = x[i] * scale + (bias[c] - mean[c] * scale);
+    }
+}
+/// One block per channel: Σgy and Σgy·x̂, then the input gradient (as ops<cpu>::batchnorm_backward).
+template <class T>
+__global__ void batchnorm_backward_kernel(batchnorm_desc d, bool batch_statistics, const T* x, const T* gy,
+                                          const T* mean, const T* invstd, const T* weight, T* gx, T* gweight,
+                                          T* gbias) {
+    const int c = blockIdx.x;
+    const std::size_t plane = std::size_t(d.plane), count = std::size_t(d.batch) * plane;
+    const double mu = double(mean[c]), is = double(invstd[c]);
+    double sg = 0, sgx = 0;
+    const bool sums = batch_statistics || gweight || gbias;
+    if (sums && x) {
+        for (std::size_t i = threadIdx.x; i < count; i += blockDim.x) {
+            const std::size_t at = (i / plane * d.channels + c) * plane + i % plane;
+            sg += double(gy[at]);
+            sgx += double(gy[at]) * (double(x[at]) - mu) * is;
+        }
+    }
+    block_sum2(sg, sgx);
+    if (threadIdx.x == 0) {
+        if (gweight) gweight[c] += T(sgx);
+        if (gbias) gbias[c] += T(sg);
+    }
+    if (!gx) return;
+    const double k = double(weight[c]) * is;
+    const double mg = batch_statistics ? sg / double(count) : 0, mgx = batch_statistics ? sgx / double(count) : 0;
+    for (std::size_t i = threadIdx.x; i < count; i += blockDim.x) {
+        const std::size_t at = (i / plane * d.channels + c) * plane + i % plane;
+        gx[at] = batch_statistics ? T(k * (double(gy[at]) - mg - (double(x[at]) - mu) * is * mgx)) : T(k * double(gy[at]));
+    }
+}
+
 }  // namespace
 
 #define CONVIS_LAUNCH(kernel, n, ...)                                                                 \
@@ -233,6 +376,46 @@ void renormalise(std::int64_t filters, std::size_t size, T* w, double radius, un
     renormalise_kernel<T><<<unsigned(filters), threads_per_block, 0, ctx().stream()>>>(size, w, radius, scaled);
     check_launch("renormalise_kernel");
 }
+template <class T>
+void add(std::size_t n, const T* a, const T* b, T* out) {
+    if (n) CONVIS_LAUNCH(add_kernel<T>, n, n, a, b, out);
+}
+template <class T>
+void avgpool_forward(const avgpool_desc& d, const T* x, T* y) {
+    const std::size_t n = std::size_t(d.batch) * d.channels * d.out_h * d.out_w;
+    if (n) CONVIS_LAUNCH(avgpool_forward_kernel<T>, n, d, x, y);
+}
+template <class T>
+void avgpool_backward(const avgpool_desc& d, const T* gy, T* gx) {
+    const std::size_t n = std::size_t(d.batch) * d.channels * d.in_h * d.in_w;
+    if (n) CONVIS_LAUNCH(avgpool_backward_kernel<T>, n, d, gy, gx);
+}
+template <class T>
+void batchnorm_statistics(const batchnorm_desc& d, const T* x, T* mean, T* invstd, T* running_mean, T* running_var) {
+    if (d.channels <= 0) return;
+    batchnorm_statistics_kernel<T><<<unsigned(d.channels), threads_per_block, 0, ctx().stream()>>>(d, x, mean, invstd,
+                                                                                                 running_mean, running_var);
+    check_launch("batchnorm_statistics_kernel");
+}
+template <class T>
+void batchnorm_running(const batchnorm_desc& d, const T* running_mean, const T* running_var, T* mean, T* invstd) {
+    if (d.channels > 0) CONVIS_LAUNCH(batchnorm_running_kernel<T>, std::size_t(d.channels), d, running_mean, running_var, mean, invstd);
+}
+template <class T>
+void batchnorm_apply(const batchnorm_desc& d, const T* x, const T* mean, const T* invstd, const T* weight, const T* bias,
+                     T* y) {
+    const std::size_t n = std::size_t(d.batch) * d.channels * d.plane;
+    if (n) CONVIS_LAUNCH(batchnorm_apply_kernel<T>, n, d, x, mean, invstd, weight, bias, y);
+}
+template <class T>
+void batchnorm_backward(const batchnorm_desc& d, bool batch_statistics, const T* x, const T* gy, const T* mean,
+                        const T* invstd, const T* weight, T* gx, T* gweight, T* gbias) {
+    if (d.channels <= 0) return;
+    batchnorm_backward_kernel<T><<<unsigned(d.channels), threads_per_block, 0, ctx().stream()>>>(
+        d, batch_statistics, x, gy, mean, invstd, weight, gx, gweight, gbias);
+    check_launch("batchnorm_backward_kernel");
+}
+
 #define CONVIS_INSTANTIATE(T)                                                                                   \
     template void fill<T>(std::size_t, T, T*);                                                                  \
     template void relu_forward<T>(std::size_t, const T*, T*);                                                   \
@@ -246,7 +429,14 @@ void renormalise(std::int64_t filters, std::size_t size, T* w, double radius, un
     template void add_bias_rows<T>(int, int, const T*, T*);                                                     \
     template void bias_gradient_rows<T>(int, int, const T*, T*);                                                \
     template void sgd_update<T>(std::size_t, T*, const T*, T*, double, double, double, bool);                   \
-    template void renormalise<T>(std::int64_t, std::size_t, T*, double, unsigned long long*);
+    template void renormalise<T>(std::int64_t, std::size_t, T*, double, unsigned long long*);                  \
+    template void add<T>(std::size_t, const T*, const T*, T*);                                                  \
+    template void avgpool_forward<T>(const avgpool_desc&, const T*, T*);                                        \
+    template void avgpool_backward<T>(const avgpool_desc&, const T*, T*);                                       \
+    template void batchnorm_statistics<T>(const batchnorm_desc&, const T*, T*, T*, T*, T*);                     \
+    template void batchnorm_running<T>(const batchnorm_desc&, const T*, const T*, T*, T*);                      \
+    template void batchnorm_apply<T>(const batchnorm_desc&, const T*, const T*, const T*, const T*, const T*, T*); \
+    template void batchnorm_backward<T>(const batchnorm_desc&, bool, const T*, const T*, const T*, const T*, const T*, T*, T*, T*);
 CONVIS_INSTANTIATE(float)
 CONVIS_INSTANTIATE(double)
 template void fill<unsigned long long>(std::size_t, unsigned long long, unsigned long long*);

@@ -42,4 +42,21 @@ void sgd_update(std::size_t n, T* p, const T* g, T* buf, double lr, double momen
 template <class T>
 void renormalise(std::int64_t filters, std::size_t size, T* w, double radius, unsigned long long* scaled);
 
+template <class T>
+void add(std::size_t n, const T* a, const T* b, T* out);
+template <class T>
+void avgpool_forward(const avgpool_desc& d, const T* x, T* y);
+template <class T>
+void avgpool_backward(const avgpool_desc& d, const T* gy, T* gx);
+template <class T>
+void batchnorm_statistics(const batchnorm_desc& d, const T* x, T* mean, T* invstd, T* running_mean, T* running_var);
+template <class T>
+void batchnorm_running(const batchnorm_desc& d, const T* running_mean, const T* running_var, T* mean, T* invstd);
+template <class T>
+void batchnorm_apply(const batchnorm_desc& d, const T* x, const T* mean, const T* invstd, const T* weight, const T* bias,
+                     T* y);
+template <class T>
+void batchnorm_backward(const batchnorm_desc& d, bool batch_statistics, const T* x, const T* gy, const T* mean,
+                        const T* invstd, const T* weight, T* gx, T* gweight, T* gbias);
+
 }  // namespace convis::gpu_detail

@@ -245,6 +245,8 @@ struct ops<gpu> {
     static void multiply(std::size_t n, const T* a, const T* b, T* out) {
         gpu_detail::multiply(n, a, b, out);
     }
+    template <class T>
+    static void add(std::size_t n, const T* a, const T* b, T* out) { gpu_detail::add(n, a, b, out); }
     /// The CPU's mask exactly: element i of call `call` is kept iff u(seed, call, i) >= p.
     template <class T>
     static void dropout_forward(std::size_t n, double p, std::uint64_t seed, std::uint64_t call, const T* x, T* y,
@@ -267,7 +269,7 @@ struct ops<gpu> {
         void* ws = work.workspace_of(p.forward_bytes);
         CONVIS_GPU_CHECK(cudnnConvolutionForward(ctx().cudnn(), &one, p.x.d, x, p.w.d, w, p.conv.d, p.forward, ws,
                                                  p.forward_bytes, &zero, p.y.d, y));
-        CONVIS_GPU_CHECK(cudnnAddTensor(ctx().cudnn(), &one, p.bias.d, b, &one, p.y.d, y));
+        if (b) CONVIS_GPU_CHECK(cudnnAddTensor(ctx().cudnn(), &one, p.bias.d, b, &one, p.y.d, y));
     }
     /// gw, gb accumulate (skipped when gw is null); gx (if not null) is overwritten.
     template <class T>
@@ -280,7 +282,7 @@ struct ops<gpu> {
             void* ws = work.workspace_of(p.backward_filter_bytes);
             CONVIS_GPU_CHECK(cudnnConvolutionBackwardFilter(ctx().cudnn(), &one, p.x.d, x, p.y.d, gy, p.conv.d,
                                                             p.backward_filter, ws, p.backward_filter_bytes, &one, p.w.d, gw));
-            CONVIS_GPU_CHECK(cudnnConvolutionBackwardBias(ctx().cudnn(), &one, p.y.d, gy, &one, p.bias.d, gb));
+            if (gb) CONVIS_GPU_CHECK(cudnnConvolutionBackwardBias(ctx().cudnn(), &one, p.y.d, gy, &one, p.bias.d, gb));
         }
         if (gx) {
             // Without parameter gradients this is a projection, not training: the fastest algorithm.
@@ -301,6 +303,33 @@ struct ops<gpu> {
     template <class T>
     static void maxpool_backward(const pool2d_desc& d, const T* gy, const std::int32_t* switches, T* gx) {
         gpu_detail::maxpool_backward(d, gy, switches, gx);
+    }
+
+    template <class T>
+    static void avgpool_forward(const avgpool_desc& d, const T* x, T* y) { gpu_detail::avgpool_forward(d, x, y); }
+    template <class T>
+    static void avgpool_backward(const avgpool_desc& d, const T* gy, T* gx) { gpu_detail::avgpool_backward(d, gy, gx); }
+
+    // ---- batch normalisation (convis's kernels: the CPU's formulas, so both policies agree) ----
+    template <class T>
+    static void batchnorm_statistics(const batchnorm_desc& d, const T* x, T* mean, T* invstd, T* running_mean,
+                                     T* running_var) {
+        gpu_detail::batchnorm_statistics(d, x, mean, invstd, running_mean, running_var);
+    }
+    template <class T>
+    static void batchnorm_running(const batchnorm_desc& d, const T* running_mean, const T* running_var, T* mean,
+                                  T* invstd) {
+        gpu_detail::batchnorm_running(d, running_mean, running_var, mean, invstd);
+    }
+    template <class T>
+    static void batchnorm_apply(const batchnorm_desc& d, const T* x, const T* mean, const T* invstd, const T* weight,
+                                const T* bias, T* y) {
+        gpu_detail::batchnorm_apply(d, x, mean, invstd, weight, bias, y);
+    }
+    template <class T>
+    static void batchnorm_backward(const batchnorm_desc& d, bool batch_statistics, const T* x, const T* gy,
+                                   const T* mean, const T* invstd, const T* weight, T* gx, T* gweight, T* gbias) {
+        gpu_detail::batchnorm_backward(d, batch_statistics, x, gy, mean, invstd, weight, gx, gweight, gbias);
     }
 
     // ---- local response normalisation ------------------------------------------------------
