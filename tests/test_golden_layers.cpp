@@ -178,3 +178,115 @@ TEST_CASE("max-pool propagates NaN and points its switch at it, as PyTorch does"
             }
         }
 }
+
+namespace {
+/// Loads a fixture's BatchNorm2d parameters (weight, bias, running_mean, running_var) into layer 0.
+template <class M>
+void load_batchnorm(M& m, const convis::safetensors_file& f) {
+    test::load_params(m, f, [](const std::string& n) { return n.substr(2); });
+}
+}  // namespace
+
+TEST_CASE("BatchNorm2d matches PyTorch in training (batch statistics, running averages) and evaluation") {
+    using Net = Sequential<Input<3, 5, 6>, BatchNorm2d<3>>;
+    for (const bool training : {true, false}) {
+        const auto f = test::fixture(training ? "bn_train" : "bn_eval");
+        CAPTURE(training);
+        Model<Net> m;
+        load_batchnorm(m, f);
+        m.train(training);
+        const auto x = Tensor<Shape<3, 5, 6>>::from(test::values<float>(f, "x"));
+        test::check_close<float>(m.forward(x).values(), f, "y");
+        m.zero_grad();
+        m.backward(Tensor<Shape<3, 5, 6>>::from(test::values<float>(f, "gy")), true);
+        test::check_close<float>(m.input_gradient().values(), f, "gx");
+        const auto params = m.parameter_list();
+        REQUIRE(params.size() == 4);
+        CHECK(params[2].name == "0.running_mean");
+        CHECK(params[2].is_buffer);
+        test::check_close<float>(params[0].gradient, f, "gweight");
+        test::check_close<float>(params[1].gradient, f, "gbias");
+        // Training updates the running statistics (PyTorch's momentum, unbiased variance); evaluation does not.
+        test::check_close<float>(params[2].values, f, training ? "running_mean_after" : "running_mean");
+        test::check_close<float>(params[3].values, f, training ? "running_var_after" : "running_var");
+    }
+}
+
+TEST_CASE("a BatchNorm2d refuses to train on one value per channel") {
+    Model<Sequential<Input<2, 1, 1>, BatchNorm2d<2>>> m;
+    m.train();
+    Tensor<Shape<2, 1, 1>> x(1);
+    CHECK_THROWS_WITH_AS(m.forward(x), doctest::Contains("more than one value per channel"), convis::error);
+}
+
+TEST_CASE("AvgPool2d, AdaptiveAvgPool2d and GlobalAvgPool match PyTorch") {
+    golden<AvgPool2d<3, 2, 1>, 3, 7, 9>("avgpool_k3s2p1_7x9");
+    golden<AvgPool2d<2, 2>, 3, 6, 6>("avgpool_k2s2_6x6");
+    golden<AdaptiveAvgPool2d<3, 3>, 3, 7, 8>("adaptive_3x3_7x8");
+    golden<AdaptiveAvgPool2d<5, 4>, 3, 11, 7>("adaptive_5x4_11x7");
+    golden<GlobalAvgPool, 3, 5, 5>("global_5x5");
+    static_assert(std::is_same_v<AdaptiveAvgPool2d<7, 7>::output<Shape<512, 13, 13>>, Shape<512, 7, 7>>);
+}
+
+namespace {
+using BasicDown = Residual<Body<Named<"conv1", Conv2d<4, 8, 3, 2, 1, no_bias>>, Named<"bn1", BatchNorm2d<8>>,
+                                Named<"relu", ReLU>, Named<"conv2", Conv2d<8, 8, 3, 1, 1, no_bias>>,
+                                Named<"bn2", BatchNorm2d<8>>>,
+                           Shortcut<Named<"downsample.0", Conv2d<4, 8, 1, 2, 0, no_bias>>,
+                                    Named<"downsample.1", BatchNorm2d<8>>>,
+                           ReLU>;
+using BasicIdentity = Residual<Body<Named<"conv1", Conv2d<8, 8, 3, 1, 1, no_bias>>, Named<"bn1", BatchNorm2d<8>>,
+                                    Named<"relu", ReLU>, Named<"conv2", Conv2d<8, 8, 3, 1, 1, no_bias>>,
+                                    Named<"bn2", BatchNorm2d<8>>>,
+                               Shortcut<>, ReLU>;
+using BottleneckDown = Residual<
+    Body<Named<"conv1", Conv2d<8, 4, 1, 1, 0, no_bias>>, Named<"bn1", BatchNorm2d<4>>, Named<"relu1", ReLU>,
+         Named<"conv2", Conv2d<4, 4, 3, 2, 1, no_bias>>, Named<"bn2", BatchNorm2d<4>>, Named<"relu2", ReLU>,
+         Named<"conv3", Conv2d<4, 16, 1, 1, 0, no_bias>>, Named<"bn3", BatchNorm2d<16>>>,
+    Shortcut<Named<"downsample.0", Conv2d<8, 16, 1, 2, 0, no_bias>>, Named<"downsample.1", BatchNorm2d<16>>>, ReLU>;
+
+/// A torchvision block against PyTorch: evaluation forward and backward, all three projections
+/// (the signal down both branches, summed at the split), and training (batch statistics).
+template <class Block, int C, int H>
+void golden_block(const std::string& name) {
+    CAPTURE(name);
+    using Net = Sequential<Input<C, H, H>, Named<"b", Block>>;
+    using Out = typename Net::output_shape;
+    const auto f = test::fixture(name);
+    Model<Net> m;
+    test::load_params(m, f, [](const std::string& n) { return n.substr(2); });
+    const auto x = Tensor<Shape<C, H, H>>::from(test::values<float>(f, "x"));
+    const auto gy = Tensor<Out>::from(test::values<float>(f, "gy"));
+    test::check_close<float>(m.forward(x).values(), f, "y");
+    m.zero_grad();
+    m.backward(gy, true);
+    test::check_close<float>(m.input_gradient().values(), f, "gx");
+    for (const auto& p : m.parameter_list())
+        if (!p.is_buffer) test::check_close<float>(p.gradient, f, "grad." + p.name.substr(2));
+    Deconvnet<Model<Net>> dn(m);
+    for (const char* mode : {"deconvnet", "guided", "gradient"}) {
+        CAPTURE(mode);
+        const auto proj = dn.template project<0>(gy, {.mode = parse_rectify_mode(mode)});
+        test::check_close<float>(proj.values(), f, std::string("proj_") + mode);
+    }
+    m.train();
+    test::check_close<float>(m.forward(x).values(), f, "train.y");
+    m.zero_grad();
+    m.backward(gy, true);
+    test::check_close<float>(m.input_gradient().values(), f, "train.gx");
+    for (const auto& p : m.parameter_list())
+        if (!p.is_buffer) test::check_close<float>(p.gradient, f, "train.grad." + p.name.substr(2));
+}
+}  // namespace
+
+TEST_CASE("residual blocks match torchvision's BasicBlock and Bottleneck") {
+    golden_block<BasicDown, 4, 8>("block_basic_down");
+    golden_block<BasicIdentity, 8, 6>("block_basic_identity");
+    golden_block<BottleneckDown, 8, 7>("block_bottleneck_down");
+    // The block's parameters carry torchvision's names.
+    const auto specs = BasicDown::params<Shape<4, 8, 8>>();
+    CHECK(specs[0].name == "conv1.weight");
+    CHECK(specs[5].name == "conv2.weight");
+    CHECK(specs[10].name == "downsample.0.weight");
+    CHECK(specs[14].name == "downsample.1.running_var");
+}

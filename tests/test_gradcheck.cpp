@@ -15,6 +15,9 @@ void gradcheck(const char* what, Configure configure, bool training = false, int
     configure(m);
     normal_stream rng(42);
     for (auto& v : m.parameters()) v = 0.5 * rng.next();
+    for (auto& p : m.parameter_list())  // running statistics: a variance must be positive
+        if (p.is_buffer)
+            for (auto& v : p.values) v = std::abs(v) + 0.5;
     Tensor<typename Net::input_shape, double> x(batch);
     for (auto& v : x.values()) v = rng.next();
     Tensor<typename Net::output_shape, double> r(batch);
@@ -60,7 +63,14 @@ void gradcheck(const char* what, Configure configure, bool training = false, int
         CHECK(worst <= 1e-6 * scale);
     };
     check(x.values(), gx, "input gradient");
-    if (!gp.empty()) check(m.parameters(), gp, "parameter gradient");
+    // Each trainable tensor; running statistics get no gradient (the forward writes them).
+    std::size_t off = 0;
+    for (auto& p : m.parameter_list()) {
+        if (!p.is_buffer)
+            check(p.values, std::vector<double>(gp.begin() + std::ptrdiff_t(off), gp.begin() + std::ptrdiff_t(off + p.values.size())),
+                  p.name.c_str());
+        off += p.values.size();
+    }
 }
 template <class Net>
 void gradcheck(const char* what, bool training = false) {
@@ -97,6 +107,23 @@ TEST_CASE("a ZFNet-shaped stack end to end, dropout active") {
                            LocalResponseNorm<5, 0.3, 0.75, 2.0>, Conv2d<4, 5, 3, 1, 1>, ReLU,
                            MaxPool2d<3, 2, 0, ceil_mode>, Flatten, Dropout, Linear<20, 6>, ReLU, Linear<6, 3>>;
     gradcheck<Net>("small stack", true);
+}
+
+TEST_CASE("BatchNorm2d, average pooling and residual block gradients") {
+    gradcheck<Sequential<Input<3, 4, 5>, BatchNorm2d<3>>>("batchnorm, evaluation (running statistics)");
+    gradcheck<Sequential<Input<3, 4, 5>, BatchNorm2d<3>>>("batchnorm, training (batch statistics)", true);
+    gradcheck<Sequential<Input<2, 7, 9>, AvgPool2d<3, 2, 1>>>("avgpool k3 s2 p1");
+    gradcheck<Sequential<Input<2, 7, 8>, AdaptiveAvgPool2d<3, 3>>>("adaptive avgpool 7x8 -> 3x3");
+    gradcheck<Sequential<Input<2, 11, 7>, AdaptiveAvgPool2d<5, 4>>>("adaptive avgpool 11x7 -> 5x4");
+    gradcheck<Sequential<Input<3, 5, 5>, GlobalAvgPool>>("global average pool");
+    using Block = Residual<Body<Named<"conv1", Conv2d<3, 4, 3, 2, 1, no_bias>>, Named<"bn1", BatchNorm2d<4>>, ReLU,
+                                Named<"conv2", Conv2d<4, 4, 3, 1, 1, no_bias>>, Named<"bn2", BatchNorm2d<4>>>,
+                           Shortcut<Named<"downsample.0", Conv2d<3, 4, 1, 2, 0, no_bias>>, Named<"downsample.1", BatchNorm2d<4>>>,
+                           ReLU>;
+    gradcheck<Sequential<Input<3, 6, 6>, Block>>("residual block with a projection shortcut, evaluation");
+    gradcheck<Sequential<Input<3, 6, 6>, Block>>("residual block with a projection shortcut, training", true);
+    using Identity = Residual<Body<Conv2d<3, 3, 3, 1, 1>, ReLU, Conv2d<3, 3, 3, 1, 1>>>;
+    gradcheck<Sequential<Input<3, 5, 5>, Conv2d<3, 3, 1>, Identity, ReLU>>("identity shortcut between layers");
 }
 
 TEST_CASE("cross-entropy gradient") {
