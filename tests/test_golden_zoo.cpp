@@ -10,28 +10,29 @@ using namespace convis;
 
 namespace {
 
-template <class Net>
+template <class Net, class T = float>
 void golden_zoo(const std::string& key) {
     CAPTURE(key);
     const auto f = test::fixture("zoo_" + key);
     const std::uint64_t seed = std::uint64_t(test::meta_int(f, "seed"));
-    auto m = std::make_unique<Model<Net>>(10);
+    auto m = std::make_unique<Model<Net, cpu, T>>(10);
     test::fill_formula(*m, seed);
-    const auto x = Tensor<typename Net::input_shape>::from(test::formula_input(seed, Net::input_shape::size));
+    const auto input = test::formula_input(seed, Net::input_shape::size);
+    const auto x = Tensor<typename Net::input_shape, T>::from(std::vector<T>(input.begin(), input.end()));
     const auto logits = m->forward(x);
-    test::check_close<float>(logits.values(), f, "logits");
+    test::check_close<T>(logits.values(), f, "logits");
 
-    Deconvnet<Model<Net>> dn(*m);
+    Deconvnet<Model<Net, cpu, T>> dn(*m);
     std::string layers = f.metadata.at("layers");
     for (std::size_t at = 0; at <= layers.size();) {
         const std::size_t comma = std::min(layers.find(',', at), layers.size());
         const std::string layer = layers.substr(at, comma - at);
         at = comma + 1;
         const int i = Net::find(layer);
-        for (const char* mode : {"deconvnet", "guided", "gradient"}) {
+        for (const std::string mode : {"deconvnet", "guided", "gradient"}) {
             CAPTURE(layer);
             CAPTURE(mode);
-            std::vector<float> signal;
+            std::vector<T> signal;
             Net::visit(i, [&](auto c) {
                 constexpr int I = decltype(c)::value;
                 if constexpr (Net::template shape_after<I>::is_static) {
@@ -43,13 +44,13 @@ void golden_zoo(const std::string& key) {
             const std::string base = layer + "/" + mode + "/";
             const auto index = test::int64s(f, base + "index");
             const auto want = test::values<float>(f, base + "value");
-            std::vector<float> got(index.size());
+            std::vector<T> got(index.size());
             for (std::size_t k = 0; k < index.size(); ++k) got[k] = proj.data()[index[std::size_t(k)]];
-            const double err = test::relative_error<float, float>(got, want);
+            const double err = test::relative_error<T, float>(got, want);
             INFO("sampled projection, relative error " << err);
             CHECK(err <= 1e-4);
             double sumsq = 0;
-            for (const float v : proj.values()) sumsq += double(v) * v;
+            for (const T v : proj.values()) sumsq += double(v) * v;
             const double want_sumsq = test::values<double>(f, base + "sumsq")[0];
             INFO("sum of squares " << sumsq << " against " << want_sumsq);
             CHECK(std::abs(sumsq - want_sumsq) <= 1e-4 * want_sumsq);
@@ -61,6 +62,6 @@ void golden_zoo(const std::string& key) {
 
 TEST_CASE("AlexNet (torchvision) matches PyTorch") { golden_zoo<AlexNet<dynamic>>("alexnet"); }
 TEST_CASE("VGG16 (torchvision) matches PyTorch") { golden_zoo<VGG16<dynamic>>("vgg16"); }
-TEST_CASE("VGG16-BN (torchvision) matches PyTorch") { golden_zoo<VGG16BN<dynamic>>("vgg16_bn"); }
+TEST_CASE("VGG16-BN (torchvision) matches PyTorch") { golden_zoo<VGG16BN<dynamic>, double>("vgg16_bn"); }
 TEST_CASE("ResNet-18 (torchvision) matches PyTorch") { golden_zoo<ResNet18<dynamic>>("resnet18"); }
 TEST_CASE("ResNet-50 (torchvision) matches PyTorch") { golden_zoo<ResNet50<dynamic>>("resnet50"); }

@@ -200,9 +200,9 @@ expect_fail 1 "output directory missing" no/such/dir -- \
 expect_fail 1 "make-input --batch 0" batch -- make-input --out z.safetensors --batch 0
 
 expect_fail 2 "unknown option" --bogus -- info --model zfnet --bogus
-expect_fail 2 "bad --model" alexnet -- info --model alexnet
-expect_fail 2 "bad --model in forward" alexnet -- \
-    forward --model alexnet --weights w.safetensors --input x.safetensors --out y2.safetensors
+expect_fail 2 "bad --model" googlenet -- info --model googlenet
+expect_fail 2 "bad --model in forward" googlenet -- \
+    forward --model googlenet --weights w.safetensors --input x.safetensors --out y2.safetensors
 expect_fail 2 "non-numeric --classes" ten -- info --model zfnet --classes ten
 expect_fail 2 "zero --threads" --threads "1 to 4096" -- info --model zfnet --threads 0
 expect_fail 2 "missing --model" --model -- info

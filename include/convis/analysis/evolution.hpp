@@ -62,7 +62,7 @@ evolution_result evolution(M& model, const std::vector<std::string>& snapshots, 
     r.layers = o.layers;
     if (r.layers.empty())
         for (int i = 0; i < Net::size; ++i)
-            if (Net::kinds[std::size_t(i)] == "Conv2d") r.layers.push_back(i);
+            if (Net::kinds[std::size_t(i)] == "Conv2d" || Net::kinds[std::size_t(i)] == "Residual") r.layers.push_back(i);
     if (r.layers.empty()) throw error("evolution: the network has no convolution layer; name the layers");
     if (!o.channels.empty() && o.channels.size() != r.layers.size())
         throw error("evolution: channel lists for " + std::to_string(o.channels.size()) + " layers, " +

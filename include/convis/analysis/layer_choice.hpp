@@ -33,11 +33,13 @@ namespace convis {
 /// when there is none).
 inline int first_conv_block_layer(const std::vector<layer_row>& table);
 
-/// The paper's "layer 5" as feature maps: the last Conv2d, or the ReLU right after it when there
-/// is one (ZFNet: relu5). Occlusion's strongest map is read here.
+/// The paper's "layer 5" as feature maps: the last Conv2d or residual block, or the ReLU right
+/// after it when there is one (ZFNet: relu5; ResNet: its last block). Occlusion's strongest map
+/// is read here.
 inline int last_conv_block_layer(const std::vector<layer_row>& table);
 
-/// The paper's "layer 5" as a vector: the last MaxPool2d (ZFNet: pool5). Correspondence uses it.
+/// The paper's "layer 5" as a vector: the last MaxPool2d (ZFNet: pool5; VGG: features.30) — or,
+/// when residual blocks follow it (ResNet's stem pool), the last block. Correspondence uses it.
 inline int last_pool_layer(const std::vector<layer_row>& table);
 
 /// The paper's "layer 7": the second-to-last Linear, or the ReLU right after it when there is one
@@ -93,7 +95,9 @@ inline int first_conv_block_layer(const std::vector<layer_row>& table) {
 
 inline int last_conv_block_layer(const std::vector<layer_row>& table) {
     namespace d = layer_choice_detail;
-    const std::vector<int> convs = d::indices_of(table, "Conv2d");
+    std::vector<int> convs = d::indices_of(table, "Conv2d");
+    const std::vector<int> blocks = d::indices_of(table, "Residual");
+    if (!blocks.empty() && (convs.empty() || blocks.back() > convs.back())) convs = blocks;
     if (convs.empty()) d::lacks("last_conv_block_layer", "no Conv2d layer", table);
     return d::with_relu(table, convs.back());
 }
@@ -102,6 +106,8 @@ inline int last_pool_layer(const std::vector<layer_row>& table) {
     namespace d = layer_choice_detail;
     const std::vector<int> pools = d::indices_of(table, "MaxPool2d");
     if (pools.empty()) d::lacks("last_pool_layer", "no MaxPool2d layer", table);
+    const std::vector<int> blocks = d::indices_of(table, "Residual");
+    if (!blocks.empty() && blocks.back() > pools.back()) return blocks.back();
     return pools.back();
 }
 
