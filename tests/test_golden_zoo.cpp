@@ -62,6 +62,10 @@ void golden_zoo(const std::string& key) {
 
 TEST_CASE("AlexNet (torchvision) matches PyTorch") { golden_zoo<AlexNet<dynamic>>("alexnet"); }
 TEST_CASE("VGG16 (torchvision) matches PyTorch") { golden_zoo<VGG16<dynamic>>("vgg16"); }
+// In float, one of VGG16-BN's 2 × 3 sampled projections is off by 7e-4 of its largest value (every
+// logit, every sum of squares and the other projections hold 1e-4): with BatchNorm, pre-ReLU values
+// sit near zero, and a few guided/gradient masks [y > 0] flip between float and the float64
+// reference. In double every check holds at 1e-4; the float path is checked on the other four.
 TEST_CASE("VGG16-BN (torchvision) matches PyTorch") { golden_zoo<VGG16BN<dynamic>, double>("vgg16_bn"); }
 TEST_CASE("ResNet-18 (torchvision) matches PyTorch") { golden_zoo<ResNet18<dynamic>>("resnet18"); }
 TEST_CASE("ResNet-50 (torchvision) matches PyTorch") { golden_zoo<ResNet50<dynamic>>("resnet50"); }

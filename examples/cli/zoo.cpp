@@ -31,25 +31,46 @@ convis::cli::network_choice entry(std::string name, std::string type, std::strin
 
 }  // namespace
 
-std::vector<convis::cli::network_choice> zoo() {
+// CMake's CONVIS_CLI_NETWORKS chooses the networks the program carries (all by default; the
+// sanitizer build takes a few): each one compiled in is CONVIS_CLI_HAS_<function>.
 #ifdef CONVIS_CLI_GPU
-    const maker zfnet_gpu = make_zfnet_gpu, zfnet512_gpu = make_zfnet512_gpu, pytorch_gpu = make_zfnet_pytorch_gpu,
-                zfnet28_gpu = make_zfnet28_gpu, alexnet_gpu = make_alexnet_gpu, vgg16_gpu = make_vgg16_gpu,
-                vgg16_bn_gpu = make_vgg16_bn_gpu, resnet18_gpu = make_resnet18_gpu, resnet50_gpu = make_resnet50_gpu;
+#define CONVIS_CLI_GPU_MAKER(f) f
 #else
-    const maker zfnet_gpu = nullptr, zfnet512_gpu = nullptr, pytorch_gpu = nullptr, zfnet28_gpu = nullptr,
-                alexnet_gpu = nullptr, vgg16_gpu = nullptr, vgg16_bn_gpu = nullptr, resnet18_gpu = nullptr,
-                resnet50_gpu = nullptr;
+#define CONVIS_CLI_GPU_MAKER(f) nullptr
 #endif
-    return {entry("zfnet", "ZFNet", "the paper's Fig. 3", 1000, make_zfnet_cpu, zfnet_gpu),
-            entry("zfnet512", "ZFNet512", "Table 3's 512-1024-512 variant", 1000, make_zfnet512_cpu, zfnet512_gpu),
-            entry("zfnet-pytorch", "ZFNetPyTorch", "the common PyTorch code", 1000, make_zfnet_pytorch_cpu, pytorch_gpu),
-            entry("zfnet28", "ZFNet28", "ZFNet scaled to 28x28 grey input", 10, make_zfnet28_cpu, zfnet28_gpu),
-            entry("alexnet", "AlexNet", "torchvision's AlexNet", 1000, make_alexnet_cpu, alexnet_gpu),
-            entry("vgg16", "VGG16", "torchvision's VGG16", 1000, make_vgg16_cpu, vgg16_gpu),
-            entry("vgg16-bn", "VGG16BN", "torchvision's VGG16 with BatchNorm", 1000, make_vgg16_bn_cpu, vgg16_bn_gpu),
-            entry("resnet18", "ResNet18", "torchvision's ResNet-18", 1000, make_resnet18_cpu, resnet18_gpu),
-            entry("resnet50", "ResNet50", "torchvision's ResNet-50", 1000, make_resnet50_cpu, resnet50_gpu)};
+#define CONVIS_CLI_ENTRY(name, type, what, classes, f) \
+    out.push_back(entry(name, type, what, classes, make_##f##_cpu, CONVIS_CLI_GPU_MAKER(make_##f##_gpu)))
+
+std::vector<convis::cli::network_choice> zoo() {
+    std::vector<convis::cli::network_choice> out;
+#ifdef CONVIS_CLI_HAS_zfnet
+    CONVIS_CLI_ENTRY("zfnet", "ZFNet", "the paper's Fig. 3", 1000, zfnet);
+#endif
+#ifdef CONVIS_CLI_HAS_zfnet512
+    CONVIS_CLI_ENTRY("zfnet512", "ZFNet512", "Table 3's 512-1024-512 variant", 1000, zfnet512);
+#endif
+#ifdef CONVIS_CLI_HAS_zfnet_pytorch
+    CONVIS_CLI_ENTRY("zfnet-pytorch", "ZFNetPyTorch", "the common PyTorch code", 1000, zfnet_pytorch);
+#endif
+#ifdef CONVIS_CLI_HAS_zfnet28
+    CONVIS_CLI_ENTRY("zfnet28", "ZFNet28", "ZFNet scaled to 28x28 grey input", 10, zfnet28);
+#endif
+#ifdef CONVIS_CLI_HAS_alexnet
+    CONVIS_CLI_ENTRY("alexnet", "AlexNet", "torchvision's AlexNet", 1000, alexnet);
+#endif
+#ifdef CONVIS_CLI_HAS_vgg16
+    CONVIS_CLI_ENTRY("vgg16", "VGG16", "torchvision's VGG16", 1000, vgg16);
+#endif
+#ifdef CONVIS_CLI_HAS_vgg16_bn
+    CONVIS_CLI_ENTRY("vgg16-bn", "VGG16BN", "torchvision's VGG16 with BatchNorm", 1000, vgg16_bn);
+#endif
+#ifdef CONVIS_CLI_HAS_resnet18
+    CONVIS_CLI_ENTRY("resnet18", "ResNet18", "torchvision's ResNet-18", 1000, resnet18);
+#endif
+#ifdef CONVIS_CLI_HAS_resnet50
+    CONVIS_CLI_ENTRY("resnet50", "ResNet50", "torchvision's ResNet-50", 1000, resnet50);
+#endif
+    return out;
 }
 
 }  // namespace convis_cli

@@ -269,6 +269,37 @@ elif ! grep -q 'through ZFNet28<3>; wrote y28c3.safetensors: fc8 \[2,3\], prob \
 else
     pass "forward zfnet28 --classes 3"
 fi
+# torchvision's networks: the layer table carries torchvision's names and counts, a ResNet-18 runs
+# forward and projects from a residual block (the signal down both branches).
+# (The sanitizer build carries only resnet18 of them: CONVIS_CLI_NETWORKS in tests/sanitize.sh.)
+run info --model resnet50
+if [[ $rc -eq 2 ]] && grep -q "resnet50" err.txt && ! "$convis" info --model vgg16-bn >/dev/null 2>&1; then
+    echo "skip: info resnet50 and vgg16-bn (not in this build's CONVIS_CLI_NETWORKS)"
+else
+    if [[ $rc -eq 0 ]] && grep -qE 'layer4.2 +Residual' out.txt && grep -q '^total parameters: 25610152' out.txt; then
+        pass "info resnet50"
+    else
+        fail "info resnet50: exit status $rc: $(grep -E 'layer4.2|total' out.txt) $(cat err.txt)"
+    fi
+    run info --model vgg16-bn --classes 5
+    if [[ $rc -eq 0 ]] && grep -qE 'features.41 +BatchNorm2d' out.txt; then pass "info vgg16-bn"; else fail "info vgg16-bn: $(cat err.txt)"; fi
+fi
+run init --model resnet18 --classes 4 --seed 2 --scheme kaiming --out r18.safetensors
+[[ $rc -eq 0 ]] || fail "init resnet18: exit status $rc: $(cat err.txt)"
+run make-input --out x224.safetensors --batch 1 --seed 5
+run forward --model resnet18 --classes 4 --weights r18.safetensors --input x224.safetensors --out r18y.safetensors
+if [[ $rc -eq 0 ]] && grep -q 'through ResNet18<4>; wrote r18y.safetensors: fc \[1,4\]' out.txt; then
+    pass "forward resnet18 --classes 4"
+else
+    fail "forward resnet18 --classes 4: exit status $rc: $(head -1 out.txt) $(cat err.txt)"
+fi
+run project --model resnet18 --classes 4 --weights r18.safetensors --input x224.safetensors --layer layer3.1 \
+    --channel 5 --strongest --out r18p.safetensors
+if [[ $rc -eq 0 ]] && grep -q '"projection":{"dtype":"F32","shape":\[1,3,224,224\]' r18p.safetensors; then
+    pass "project resnet18 from layer3.1"
+else
+    fail "project resnet18 layer3.1: exit status $rc: $(cat err.txt)"
+fi
 run init --model zfnet28 --classes 10 --seed 2 --out z28.safetensors
 run top9 --model zfnet28 --classes 10 --weights z28.safetensors --idx small-images-idx3-ubyte.gz --layer conv3 \
     --random 3 --seed 4 --out t28
