@@ -1,5 +1,6 @@
 // The GPU policy against the CPU policy: every op on fresh random data, ZFNet forward and backward
-// end to end, the deconvnet in all three modes, training steps with dropout, and an analysis.
+// end to end, the deconvnet in all three modes, training steps with dropout, an analysis, and
+// torchvision's layers (BatchNorm2d, average pooling, a residual block) in a small stack.
 // Relative error (largest difference over largest value) at most 1e-4, TF32 off.
 //
 // Without a CUDA device only the "no device" case runs; the program then exits 77, which ctest
@@ -431,6 +432,84 @@ TEST_CASE("an analysis runs unchanged on the GPU: occlusion of a ZFNet28 picture
     check_close(rg.activation, rc.activation, "occlusion activation");
     check_close(rg.probability, rc.probability, "occlusion probability");
     check_close(rg.projection, rc.projection, "occlusion projection");
+}
+
+namespace {
+// Every layer of torchvision's networks (issue 18) in one small stack: BatchNorm2d, average
+// pooling, a residual block with a projection shortcut, adaptive and global average pooling.
+using Blocks = Sequential<Input<3, 12, 12>,
+    Named<"conv1", Conv2d<3, 8, 3, 1, 1, no_bias>>, Named<"bn1", BatchNorm2d<8>>, Named<"relu", ReLU>,
+    Named<"pool", AvgPool2d<3, 2, 1>>,                                                     // 8×6×6
+    Named<"layer1", Residual<Body<Named<"conv1", Conv2d<8, 16, 3, 2, 1, no_bias>>, Named<"bn1", BatchNorm2d<16>>,
+                                  Named<"relu", ReLU>, Named<"conv2", Conv2d<16, 16, 3, 1, 1, no_bias>>,
+                                  Named<"bn2", BatchNorm2d<16>>>,
+                             Shortcut<Named<"downsample.0", Conv2d<8, 16, 1, 2, 0, no_bias>>,
+                                      Named<"downsample.1", BatchNorm2d<16>>>,
+                             ReLU>>,                                                       // 16×3×3
+    Named<"adapt", AdaptiveAvgPool2d<2, 2>>, Named<"gap", GlobalAvgPool>, Flatten, Named<"fc", Linear<16, 5>>>;
+
+template <class M>
+std::vector<float> host_values(const M& t) {
+    return std::vector<float>(t.data(), t.data() + t.size());
+}
+}  // namespace
+
+TEST_CASE("BatchNorm2d, average pooling and a residual block on the GPU match the CPU") {
+    Model<Blocks, cpu> c;
+    Model<Blocks, gpu> g;
+    init_kaiming(c, 3);
+    init_kaiming(g, 3);
+    // Non-trivial γ, β and running statistics, the same on both.
+    auto pc = c.parameter_list();
+    auto pg = g.parameter_list();
+    for (std::size_t i = 0; i < pc.size(); ++i)
+        for (std::size_t j = 0; j < pc[i].values.size(); ++j) {
+            const float v = pc[i].name.ends_with("running_var") ? 0.5f + 0.1f * float(j % 5)
+                            : pc[i].name.ends_with(".weight") && pc[i].values.size() <= 16 ? 1.f + 0.05f * float(j % 3)
+                            : pc[i].values[j];
+            pc[i].values[j] = pg[i].values[j] = v + (pc[i].is_bias || pc[i].name.ends_with("running_mean") ? 0.02f * float(j % 4) : 0.f);
+        }
+    g.upload_parameters();
+    Tensor<Blocks::input_shape> x(3);
+    const auto v = random_values(x.size(), -2, 2);
+    std::copy(v.begin(), v.end(), x.data());
+    Tensor<Blocks::output_shape> gy(3);
+    const auto gv = random_values(gy.size());
+    std::copy(gv.begin(), gv.end(), gy.data());
+
+    for (const bool training : {false, true}) {
+        CAPTURE(training);
+        c.train(training);
+        g.train(training);
+        check_close(host_values(g.forward(x)), host_values(c.forward(x)), "blocks logits");
+        check_close(host_values(g.output<"layer1">()), host_values(c.output<"layer1">()), "blocks layer1");
+        c.zero_grad();
+        g.zero_grad();
+        c.backward(gy, true);
+        g.backward(gy, true);
+        check_close(host_values(g.input_gradient()), host_values(c.input_gradient()), "blocks d loss / d input");
+        const auto lc = c.parameter_list(), lg = g.parameter_list();
+        for (std::size_t i = 0; i < lc.size(); ++i) {
+            const std::vector<float> cv(lc[i].values.begin(), lc[i].values.end()), gv2(lg[i].values.begin(), lg[i].values.end());
+            check_close(gv2, cv, "blocks parameter " + lc[i].name);  // running statistics after a training forward
+            if (!lc[i].is_buffer)
+                check_close(std::vector<float>(lg[i].gradient.begin(), lg[i].gradient.end()),
+                            std::vector<float>(lc[i].gradient.begin(), lc[i].gradient.end()), "blocks gradient of " + lc[i].name);
+        }
+    }
+    c.eval();
+    g.eval();
+    c.forward(x);
+    g.forward(x);
+    Deconvnet dc(c);
+    Deconvnet dg(g);
+    constexpr int block = Blocks::index_of("layer1");
+    for (rectify_mode mode : {rectify_mode::deconvnet, rectify_mode::guided, rectify_mode::gradient}) {
+        CAPTURE(int(mode));
+        const auto pc2 = dc.project<block>(dc.select_strongest<block>(7), {.mode = mode});
+        const auto pg2 = dg.project<block>(dg.select_strongest<block>(7), {.mode = mode});
+        check_close(host_values(pg2), host_values(pc2), "blocks layer1 projection");
+    }
 }
 
 int main(int argc, char** argv) {

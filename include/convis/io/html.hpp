@@ -26,11 +26,6 @@ namespace convis {
 /// `bytes` in base64 (RFC 4648 §4: the standard alphabet, '=' padding, no line breaks).
 std::string base64(std::span<const std::uint8_t> bytes);
 
-/// A 1- or 3-channel picture as the bytes of a PNG file (values clamped to [0, 255] and rounded,
-/// NaN 0, exactly as write_png). Throws convis::error for other channel counts, an empty
-/// picture, or when stb_image_write fails.
-std::vector<std::uint8_t> png_bytes(const image& img);
-
 /// A report built piece by piece, top to bottom, then written as one HTML file. Every string
 /// given is text, HTML-escaped (xml_escape), except the SVG given to figure_svg, which is markup.
 class html_report {
@@ -135,20 +130,6 @@ inline std::string base64(std::span<const std::uint8_t> bytes) {
         out += rest == 2 ? alphabet[v >> 6 & 63] : '=';
         out += '=';
     }
-    return out;
-}
-
-inline std::vector<std::uint8_t> png_bytes(const image& img) {
-    const std::vector<unsigned char> hwc = image_detail::png_pixels(img, "png_bytes");
-    const int c = img.channels, h = img.height, w = img.width;
-    std::vector<std::uint8_t> out;
-    const auto append = [](void* context, void* data, int size) {
-        auto* v = static_cast<std::vector<std::uint8_t>*>(context);
-        const auto* p = static_cast<const std::uint8_t*>(data);
-        v->insert(v->end(), p, p + size);
-    };
-    if (!stbi_write_png_to_func(append, &out, w, h, c, hwc.data(), w * c) || out.empty())
-        throw error("png_bytes: stb_image_write could not encode a " + image_detail::dims(c, h, w) + " picture");
     return out;
 }
 

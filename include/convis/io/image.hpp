@@ -2,10 +2,15 @@
 // Pictures on disk: PNG/JPEG in (through stb_image), PNG out (through stb_image_write), and the
 // conversions between a planar float picture and a network input tensor.
 //
-// stb in a header-only library: this header compiles stb_image and stb_image_write into every
-// translation unit that includes it, as `static` functions (STB_IMAGE_STATIC,
-// STB_IMAGE_WRITE_STATIC), so each translation unit has its own private copy and nothing clashes at
+// stb in a header-only library: by default this header compiles stb_image, stb_image_resize and
+// stb_image_write into every translation unit that includes it, as `static` functions
+// (STB_IMAGE_STATIC, ...), so each translation unit has its own private copy and nothing clashes at
 // link time; the program needs no STB_*_IMPLEMENTATION of its own.
+// That copy costs about 4 s of -O3 compilation in every file that reads or writes a picture. A
+// program of many such files defines CONVIS_IMAGE_SEPARATE in all of them (a compile definition of
+// the target) and, in exactly one, CONVIS_IMAGE_IMPLEMENTATION before any convis header: then only
+// that file compiles stb, and read_image, decode_image, write_png and resize are ordinary functions
+// defined there (the convis program does this: examples/cli/image.cpp).
 // If stb_image.h (or stb_image_write.h) was already included before this header, that copy is
 // used as it is: then its implementation is the user's business (exactly one translation unit of
 // the program must define STB_IMAGE_IMPLEMENTATION, or the user made it static as here).
@@ -33,6 +38,184 @@
 
 #include "../core/error.hpp"
 #include "../core/tensor.hpp"
+
+
+namespace convis {
+
+/// A picture: planar (channel-major, CHW) floats, 0..255 for display. `channels` is 1 (grey) or 3
+/// (RGB) for anything read or written; pixels.size() == channels * height * width.
+struct image {
+    int width = 0, height = 0, channels = 0;
+    std::vector<float> pixels;
+
+    float& at(int c, int y, int x) { return pixels[(std::size_t(c) * height + y) * width + x]; }
+    float at(int c, int y, int x) const { return pixels[(std::size_t(c) * height + y) * width + x]; }
+};
+
+/// The largest width or height read_image accepts.
+inline constexpr int max_image_side = 16384;
+/// The most pixels read_image accepts (8192 x 8192, above any camera's photograph): with the float
+/// copy, such a picture costs about 1 GiB, so a larger claim in a header is refused before decoding.
+inline constexpr std::int64_t max_image_pixels = std::int64_t{1} << 26;
+
+/// Reads a PNG or JPEG. Grey (and grey + alpha) gives 1 channel, RGB and RGBA
+/// give 3 (alpha dropped). Throws convis::error "<path>: cannot read image: <reason>" when the file
+/// is missing or not a picture, and when its header claims an empty picture, a side larger than
+/// max_image_side or more than max_image_pixels pixels.
+image read_image(const std::string& path);
+
+/// The same for a file's bytes already in memory, with `name` where the path would be.
+image decode_image(std::span<const unsigned char> bytes, const std::string& name);
+
+/// Writes a 1- or 3-channel picture as PNG, atomically (a temporary file beside `path`, then a
+/// rename). Values are clamped to [0, 255] and rounded; NaN becomes 0. Throws convis::error naming
+/// the path on failure.
+void write_png(const std::string& path, const image& img);
+
+/// A 1- or 3-channel picture as the bytes of a PNG file (values clamped to [0, 255] and rounded,
+/// NaN 0, exactly as write_png). Throws convis::error for other channel counts, an empty
+/// picture, or when stb_image_write fails.
+std::vector<std::uint8_t> png_bytes(const image& img);
+
+/// A batch of one sample from a picture of exactly H×W: value = (pixel - mean[c]) * scale.
+/// `mean` is empty (no mean) or has C entries. The picture has C channels, or 1 channel when C == 3
+/// (grey copied into all three). Otherwise a convis::error naming expected and found.
+template <int C, int H, int W>
+Tensor<Shape<C, H, W>, float> to_tensor(const image& img, std::span<const float> mean = {}, float scale = 1.f);
+
+/// A picture resized to exactly height × width (stb_image_resize: Mitchell filter when shrinking,
+/// Catmull-Rom when enlarging, edges clamped), each channel on its own. Sizes must be positive.
+image resize(const image& img, int height, int width);
+
+/// Fits a picture to a network's input of channels × height × width, the way the paper fed
+/// ImageNet to ZFNet (PAPER.md §2: shorter side scaled, centre cropped): a picture of the right
+/// size is returned as it is; otherwise it is scaled so that it covers height × width with its
+/// aspect ratio kept, then the centre is cropped. Grey becomes RGB by copying; RGB becomes grey by
+/// the Rec. 601 luma (0.299 R + 0.587 G + 0.114 B).
+image fit_picture(const image& img, int channels, int height, int width);
+
+/// A picture from planar floats already in 0..255 (copied).
+image from_plane(const float* chw, int channels, int height, int width);
+
+// ---- details -------------------------------------------------------------------------------
+
+namespace image_detail {
+inline std::string dims(int c, int h, int w) {
+    return std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w);
+}
+/// Checks that `img` is a well-formed picture; `who` opens the message.
+inline void check(const image& img, const std::string& who) {
+    if (img.channels < 1 || img.height < 0 || img.width < 0)
+        throw error(who + ": bad picture " + dims(img.channels, img.height, img.width) +
+                    " (channels x height x width)");
+    const std::size_t n = std::size_t(img.channels) * std::size_t(img.height) * std::size_t(img.width);
+    if (img.pixels.size() != n)
+        throw error(who + ": picture " + dims(img.channels, img.height, img.width) + " needs " +
+                    std::to_string(n) + " values, has " + std::to_string(img.pixels.size()));
+}
+inline std::uint8_t to_byte(float v) {
+    if (!(v > 0.f)) return 0;  // also NaN
+    if (v >= 255.f) return 255;
+    return std::uint8_t(std::lround(v));
+}
+
+/// The picture as interleaved bytes for a PNG encoder; `who` leads the messages ("<path>: cannot
+/// write PNG") when it is not 1 or 3 channels of at least one pixel.
+inline std::vector<unsigned char> png_pixels(const image& img, const std::string& who) {
+    check(img, who);
+    if (img.channels != 1 && img.channels != 3)
+        throw error(who + ": " + std::to_string(img.channels) + " channels (expected 1 or 3)");
+    if (img.width < 1 || img.height < 1)
+        throw error(who + ": empty picture " + std::to_string(img.width) + "x" + std::to_string(img.height));
+    const int c = img.channels, h = img.height, w = img.width;
+    std::vector<unsigned char> hwc(std::size_t(c) * h * w);
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x)
+            for (int k = 0; k < c; ++k) hwc[(std::size_t(y) * w + x) * c + k] = to_byte(img.at(k, y, x));
+    return hwc;
+}
+}  // namespace image_detail
+
+template <int C, int H, int W>
+Tensor<Shape<C, H, W>, float> to_tensor(const image& img, std::span<const float> mean, float scale) {
+    image_detail::check(img, "to_tensor");
+    if (!mean.empty() && mean.size() != std::size_t(C))
+        throw error("to_tensor: mean has " + std::to_string(mean.size()) + " values, expected " +
+                    std::to_string(C));
+    const bool broadcast = (C == 3 && img.channels == 1);
+    if ((img.channels != C && !broadcast) || img.height != H || img.width != W)
+        throw error("to_tensor: expected a picture of " + image_detail::dims(C, H, W) +
+                    " (channels x height x width)" + (C == 3 ? " or 1x" + std::to_string(H) + "x" + std::to_string(W) : std::string()) +
+                    ", found " + image_detail::dims(img.channels, img.height, img.width));
+    Tensor<Shape<C, H, W>, float> t(1);
+    for (int c = 0; c < C; ++c) {
+        const int src = broadcast ? 0 : c;
+        const float m = mean.empty() ? 0.f : mean[std::size_t(c)];
+        for (int y = 0; y < H; ++y)
+            for (int x = 0; x < W; ++x) t(0, c, y, x) = (img.at(src, y, x) - m) * scale;
+    }
+    return t;
+}
+
+inline image from_plane(const float* chw, int channels, int height, int width) {
+    if (channels < 1 || height < 0 || width < 0)
+        throw error("from_plane: bad size " + image_detail::dims(channels, height, width) +
+                    " (channels x height x width)");
+    image img;
+    img.channels = channels;
+    img.height = height;
+    img.width = width;
+    const std::size_t n = std::size_t(channels) * height * width;
+    if (n > 0 && chw == nullptr) throw error("from_plane: null data for " + image_detail::dims(channels, height, width));
+    img.pixels.assign(chw, chw + n);
+    return img;
+}
+
+inline image fit_picture(const image& img, int channels, int height, int width) {
+    image_detail::check(img, "fit_picture");
+    if (channels != 1 && channels != 3) throw error("fit_picture: a network input of " + std::to_string(channels) + " channels; expected 1 or 3");
+    if (img.channels != 1 && img.channels != 3)
+        throw error("fit_picture: a picture of " + std::to_string(img.channels) + " channels; expected 1 (grey) or 3 (RGB)");
+    image sized = img;
+    if (img.height != height || img.width != width) {
+        // Scale so the picture covers the target, then crop the centre.
+        const double s = std::max(double(height) / img.height, double(width) / img.width);
+        const int h = std::max(height, int(std::lround(img.height * s)));
+        const int w = std::max(width, int(std::lround(img.width * s)));
+        const image scaled = resize(img, h, w);
+        const int y0 = (h - height) / 2, x0 = (w - width) / 2;
+        sized.height = height;
+        sized.width = width;
+        sized.pixels.assign(std::size_t(img.channels) * height * width, 0.f);
+        for (int c = 0; c < img.channels; ++c)
+            for (int y = 0; y < height; ++y)
+                for (int x = 0; x < width; ++x) sized.at(c, y, x) = scaled.at(c, y0 + y, x0 + x);
+    }
+    if (sized.channels == channels) return sized;
+    image out;
+    out.channels = channels;
+    out.height = height;
+    out.width = width;
+    const std::size_t plane = std::size_t(height) * width;
+    out.pixels.resize(plane * channels);
+    if (channels == 3) {
+        for (int c = 0; c < 3; ++c) std::copy_n(sized.pixels.begin(), plane, out.pixels.begin() + c * plane);
+    } else {
+        for (std::size_t i = 0; i < plane; ++i)
+            out.pixels[i] = 0.299f * sized.pixels[i] + 0.587f * sized.pixels[plane + i] + 0.114f * sized.pixels[2 * plane + i];
+    }
+    return out;
+}
+
+}  // namespace convis
+
+// ---- stb: compiled here, or in one translation unit of the program (CONVIS_IMAGE_SEPARATE) ----
+#if !defined(CONVIS_IMAGE_SEPARATE) || defined(CONVIS_IMAGE_IMPLEMENTATION)
+#ifdef CONVIS_IMAGE_SEPARATE
+#define CONVIS_IMAGE_LINKAGE
+#else
+#define CONVIS_IMAGE_LINKAGE inline
+#endif
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wall"
@@ -92,77 +275,7 @@
 
 namespace convis {
 
-/// A picture: planar (channel-major, CHW) floats, 0..255 for display. `channels` is 1 (grey) or 3
-/// (RGB) for anything read or written; pixels.size() == channels * height * width.
-struct image {
-    int width = 0, height = 0, channels = 0;
-    std::vector<float> pixels;
-
-    float& at(int c, int y, int x) { return pixels[(std::size_t(c) * height + y) * width + x]; }
-    float at(int c, int y, int x) const { return pixels[(std::size_t(c) * height + y) * width + x]; }
-};
-
-/// The largest width or height read_image accepts.
-inline constexpr int max_image_side = 16384;
-/// The most pixels read_image accepts (8192 x 8192, above any camera's photograph): with the float
-/// copy, such a picture costs about 1 GiB, so a larger claim in a header is refused before decoding.
-inline constexpr std::int64_t max_image_pixels = std::int64_t{1} << 26;
-
-/// Reads a PNG or JPEG. Grey (and grey + alpha) gives 1 channel, RGB and RGBA
-/// give 3 (alpha dropped). Throws convis::error "<path>: cannot read image: <reason>" when the file
-/// is missing or not a picture, and when its header claims an empty picture, a side larger than
-/// max_image_side or more than max_image_pixels pixels.
-image read_image(const std::string& path);
-
-/// The same for a file's bytes already in memory, with `name` where the path would be.
-image decode_image(std::span<const unsigned char> bytes, const std::string& name);
-
-/// Writes a 1- or 3-channel picture as PNG, atomically (a temporary file beside `path`, then a
-/// rename). Values are clamped to [0, 255] and rounded; NaN becomes 0. Throws convis::error naming
-/// the path on failure.
-void write_png(const std::string& path, const image& img);
-
-/// A batch of one sample from a picture of exactly H×W: value = (pixel - mean[c]) * scale.
-/// `mean` is empty (no mean) or has C entries. The picture has C channels, or 1 channel when C == 3
-/// (grey copied into all three). Otherwise a convis::error naming expected and found.
-template <int C, int H, int W>
-Tensor<Shape<C, H, W>, float> to_tensor(const image& img, std::span<const float> mean = {}, float scale = 1.f);
-
-/// A picture resized to exactly height × width (stb_image_resize: Mitchell filter when shrinking,
-/// Catmull-Rom when enlarging, edges clamped), each channel on its own. Sizes must be positive.
-image resize(const image& img, int height, int width);
-
-/// Fits a picture to a network's input of channels × height × width, the way the paper fed
-/// ImageNet to ZFNet (PAPER.md §2: shorter side scaled, centre cropped): a picture of the right
-/// size is returned as it is; otherwise it is scaled so that it covers height × width with its
-/// aspect ratio kept, then the centre is cropped. Grey becomes RGB by copying; RGB becomes grey by
-/// the Rec. 601 luma (0.299 R + 0.587 G + 0.114 B).
-image fit_picture(const image& img, int channels, int height, int width);
-
-/// A picture from planar floats already in 0..255 (copied).
-image from_plane(const float* chw, int channels, int height, int width);
-
-// ---- details -------------------------------------------------------------------------------
-
 namespace image_detail {
-inline std::string dims(int c, int h, int w) {
-    return std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w);
-}
-/// Checks that `img` is a well-formed picture; `who` opens the message.
-inline void check(const image& img, const std::string& who) {
-    if (img.channels < 1 || img.height < 0 || img.width < 0)
-        throw error(who + ": bad picture " + dims(img.channels, img.height, img.width) +
-                    " (channels x height x width)");
-    const std::size_t n = std::size_t(img.channels) * std::size_t(img.height) * std::size_t(img.width);
-    if (img.pixels.size() != n)
-        throw error(who + ": picture " + dims(img.channels, img.height, img.width) + " needs " +
-                    std::to_string(n) + " values, has " + std::to_string(img.pixels.size()));
-}
-inline std::uint8_t to_byte(float v) {
-    if (!(v > 0.f)) return 0;  // also NaN
-    if (v >= 255.f) return 255;
-    return std::uint8_t(std::lround(v));
-}
 struct stbi_deleter {
     void operator()(unsigned char* p) const { stbi_image_free(p); }
 };
@@ -306,7 +419,7 @@ inline std::uint64_t min_file_bytes(format f, int w, int h) {
 }
 }  // namespace image_detail
 
-inline image read_image(const std::string& path) {
+CONVIS_IMAGE_LINKAGE image read_image(const std::string& path) {
     namespace fs = std::filesystem;
     const auto fail = [&](const std::string& why) { return error(path + ": cannot read image: " + why); };
     std::error_code ec;
@@ -329,7 +442,7 @@ inline image read_image(const std::string& path) {
     return decode_image(bytes, path);
 }
 
-inline image decode_image(std::span<const unsigned char> bytes, const std::string& name) {
+CONVIS_IMAGE_LINKAGE image decode_image(std::span<const unsigned char> bytes, const std::string& name) {
     const auto fail = [&](const std::string& why) { return error(name + ": cannot read image: " + why); };
     const auto reason = [] {
         const char* r = stbi_failure_reason();
@@ -372,25 +485,7 @@ inline image decode_image(std::span<const unsigned char> bytes, const std::strin
     return img;
 }
 
-namespace image_detail {
-/// The picture as interleaved bytes for a PNG encoder; `who` leads the messages ("<path>: cannot
-/// write PNG") when it is not 1 or 3 channels of at least one pixel.
-inline std::vector<unsigned char> png_pixels(const image& img, const std::string& who) {
-    check(img, who);
-    if (img.channels != 1 && img.channels != 3)
-        throw error(who + ": " + std::to_string(img.channels) + " channels (expected 1 or 3)");
-    if (img.width < 1 || img.height < 1)
-        throw error(who + ": empty picture " + std::to_string(img.width) + "x" + std::to_string(img.height));
-    const int c = img.channels, h = img.height, w = img.width;
-    std::vector<unsigned char> hwc(std::size_t(c) * h * w);
-    for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x)
-            for (int k = 0; k < c; ++k) hwc[(std::size_t(y) * w + x) * c + k] = to_byte(img.at(k, y, x));
-    return hwc;
-}
-}  // namespace image_detail
-
-inline void write_png(const std::string& path, const image& img) {
+CONVIS_IMAGE_LINKAGE void write_png(const std::string& path, const image& img) {
     const std::vector<unsigned char> hwc = image_detail::png_pixels(img, path + ": cannot write PNG");
     const int c = img.channels, h = img.height, w = img.width;
     const std::string tmp = path + ".tmp-convis";
@@ -408,42 +503,7 @@ inline void write_png(const std::string& path, const image& img) {
     }
 }
 
-template <int C, int H, int W>
-Tensor<Shape<C, H, W>, float> to_tensor(const image& img, std::span<const float> mean, float scale) {
-    image_detail::check(img, "to_tensor");
-    if (!mean.empty() && mean.size() != std::size_t(C))
-        throw error("to_tensor: mean has " + std::to_string(mean.size()) + " values, expected " +
-                    std::to_string(C));
-    const bool broadcast = (C == 3 && img.channels == 1);
-    if ((img.channels != C && !broadcast) || img.height != H || img.width != W)
-        throw error("to_tensor: expected a picture of " + image_detail::dims(C, H, W) +
-                    " (channels x height x width)" + (C == 3 ? " or 1x" + std::to_string(H) + "x" + std::to_string(W) : std::string()) +
-                    ", found " + image_detail::dims(img.channels, img.height, img.width));
-    Tensor<Shape<C, H, W>, float> t(1);
-    for (int c = 0; c < C; ++c) {
-        const int src = broadcast ? 0 : c;
-        const float m = mean.empty() ? 0.f : mean[std::size_t(c)];
-        for (int y = 0; y < H; ++y)
-            for (int x = 0; x < W; ++x) t(0, c, y, x) = (img.at(src, y, x) - m) * scale;
-    }
-    return t;
-}
-
-inline image from_plane(const float* chw, int channels, int height, int width) {
-    if (channels < 1 || height < 0 || width < 0)
-        throw error("from_plane: bad size " + image_detail::dims(channels, height, width) +
-                    " (channels x height x width)");
-    image img;
-    img.channels = channels;
-    img.height = height;
-    img.width = width;
-    const std::size_t n = std::size_t(channels) * height * width;
-    if (n > 0 && chw == nullptr) throw error("from_plane: null data for " + image_detail::dims(channels, height, width));
-    img.pixels.assign(chw, chw + n);
-    return img;
-}
-
-inline image resize(const image& img, int height, int width) {
+CONVIS_IMAGE_LINKAGE image resize(const image& img, int height, int width) {
     image_detail::check(img, "resize");
     if (height < 1 || width < 1 || height > max_image_side || width > max_image_side)
         throw error("resize: target size " + std::to_string(height) + "x" + std::to_string(width) +
@@ -463,40 +523,21 @@ inline image resize(const image& img, int height, int width) {
     return out;
 }
 
-inline image fit_picture(const image& img, int channels, int height, int width) {
-    image_detail::check(img, "fit_picture");
-    if (channels != 1 && channels != 3) throw error("fit_picture: a network input of " + std::to_string(channels) + " channels; expected 1 or 3");
-    if (img.channels != 1 && img.channels != 3)
-        throw error("fit_picture: a picture of " + std::to_string(img.channels) + " channels; expected 1 (grey) or 3 (RGB)");
-    image sized = img;
-    if (img.height != height || img.width != width) {
-        // Scale so the picture covers the target, then crop the centre.
-        const double s = std::max(double(height) / img.height, double(width) / img.width);
-        const int h = std::max(height, int(std::lround(img.height * s)));
-        const int w = std::max(width, int(std::lround(img.width * s)));
-        const image scaled = resize(img, h, w);
-        const int y0 = (h - height) / 2, x0 = (w - width) / 2;
-        sized.height = height;
-        sized.width = width;
-        sized.pixels.assign(std::size_t(img.channels) * height * width, 0.f);
-        for (int c = 0; c < img.channels; ++c)
-            for (int y = 0; y < height; ++y)
-                for (int x = 0; x < width; ++x) sized.at(c, y, x) = scaled.at(c, y0 + y, x0 + x);
-    }
-    if (sized.channels == channels) return sized;
-    image out;
-    out.channels = channels;
-    out.height = height;
-    out.width = width;
-    const std::size_t plane = std::size_t(height) * width;
-    out.pixels.resize(plane * channels);
-    if (channels == 3) {
-        for (int c = 0; c < 3; ++c) std::copy_n(sized.pixels.begin(), plane, out.pixels.begin() + c * plane);
-    } else {
-        for (std::size_t i = 0; i < plane; ++i)
-            out.pixels[i] = 0.299f * sized.pixels[i] + 0.587f * sized.pixels[plane + i] + 0.114f * sized.pixels[2 * plane + i];
-    }
+CONVIS_IMAGE_LINKAGE std::vector<std::uint8_t> png_bytes(const image& img) {
+    const std::vector<unsigned char> hwc = image_detail::png_pixels(img, "png_bytes");
+    const int c = img.channels, h = img.height, w = img.width;
+    std::vector<std::uint8_t> out;
+    const auto append = [](void* context, void* data, int size) {
+        auto* v = static_cast<std::vector<std::uint8_t>*>(context);
+        const auto* p = static_cast<const std::uint8_t*>(data);
+        v->insert(v->end(), p, p + size);
+    };
+    if (!stbi_write_png_to_func(append, &out, w, h, c, hwc.data(), w * c) || out.empty())
+        throw error("png_bytes: stb_image_write could not encode a " + image_detail::dims(c, h, w) + " picture");
     return out;
 }
 
 }  // namespace convis
+
+#undef CONVIS_IMAGE_LINKAGE
+#endif  // stb
