@@ -22,6 +22,7 @@
 #include "net/model.hpp"
 #include "net/init.hpp"
 #include "net/deconvnet.hpp"
+#include "net/fold_batchnorm.hpp"
 #include "analysis/top_activations.hpp"
 #include "models/zfnet.hpp"
 #include "train/loss.hpp"
