@@ -1,6 +1,6 @@
 // torchvision's networks on the CPU policy: VGG16 and ResNet-50 eval-mode forward at batch 1 and
-// 16, and one ResNet-50 training step (forward, softmax cross-entropy, backward: batch statistics
-// in every BatchNorm) at batch 16. 224×224×3 input, 1000 classes, formula-free random weights.
+// 16 (ResNet-50 also with its BatchNorms folded), and one ResNet-50 training step (forward, softmax
+// cross-entropy, backward: batch statistics in every BatchNorm) at batch 16. 224×224×3 input, 1000 classes, formula-free random weights.
 // Buffers are allocated by the first iteration and reused. bench/compare_zoo.py runs this beside
 // PyTorch at its best and prints the time ratios.
 #include <benchmark/benchmark.h>
@@ -80,9 +80,26 @@ void BM_VGG16_Forward(benchmark::State& s) { forward<convis::VGG16<1000>>(s); }
 void BM_ResNet50_Forward(benchmark::State& s) { forward<convis::ResNet50<1000>>(s); }
 void BM_ResNet50_Train(benchmark::State& s) { train<convis::ResNet50<1000>>(s); }
 
+// ResNet-50 with its BatchNorms folded into the convolutions (net/fold_batchnorm.hpp), eval forward.
+void BM_ResNet50Folded_Forward(benchmark::State& state) {
+    using Net = convis::ResNet50<1000>;
+    static auto folded = convis::fold_batchnorm(model<Net>());
+    const int batch = int(state.range(0));
+    folded->eval();
+    const auto x = images<Net>(batch);
+    folded->forward(x);
+    for (auto _ : state) {
+        auto y = folded->forward(x);
+        benchmark::DoNotOptimize(y.data());
+        benchmark::ClobberMemory();
+    }
+    rate(state, batch);
+}
+
 }  // namespace
 
 BENCHMARK(BM_VGG16_Forward)->Arg(1)->Arg(16)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ResNet50_Forward)->Arg(1)->Arg(16)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_ResNet50Folded_Forward)->Arg(1)->Arg(16)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ResNet50_Train)->Arg(16)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_MAIN();
