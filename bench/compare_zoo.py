@@ -21,6 +21,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -106,18 +107,22 @@ def run_torch(args, workloads, repetitions, settings):
     best = {}
     for layout, wait in settings:
         env = cp.torch_env(args, "default", wait)
-        out = Path(f"/tmp/convis_zoo_torch_{os.getpid()}.json")
-        cmd = [args.python, __file__, "--torch-worker", "--worker-result", str(out), "--layout", layout,
-               "--worker-workloads", ",".join(f"{m}:{k}:{b}" for m, k, b in workloads),
-               "--repetitions", str(repetitions), "--seconds", str(args.seconds), "--warmup", str(args.warmup),
-               "--threads", str(args.threads)]
-        subprocess.run(cmd, env=env, check=True)
-        for k, v in json.loads(out.read_text()).items():
+        with tempfile.TemporaryDirectory(prefix="convis-zoo-") as tmp:
+            results = run_torch_worker(args, workloads, repetitions, layout, env, Path(tmp) / "result.json")
+        for k, v in results.items():
             print(f"[torch] {k:18s} {layout}/{wait}: {v:8.2f} img/s", flush=True)
             if k not in best or v > best[k][0]:
                 best[k] = (v, (layout, wait))
-        out.unlink()
     return best
+
+
+def run_torch_worker(args, workloads, repetitions, layout, env, out):
+    cmd = [args.python, __file__, "--torch-worker", "--worker-result", str(out), "--layout", layout,
+           "--worker-workloads", ",".join(f"{m}:{k}:{b}" for m, k, b in workloads),
+           "--repetitions", str(repetitions), "--seconds", str(args.seconds), "--warmup", str(args.warmup),
+           "--threads", str(args.threads)]
+    subprocess.run(cmd, env=env, check=True)
+    return json.loads(out.read_text())
 
 
 def main():
