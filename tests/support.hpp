@@ -53,6 +53,12 @@ double relative_error(std::span<const A> got, std::span<const B> want) {
     return scale > 0 ? diff / scale : diff;
 }
 
+/// A host view's values (a model's output, a projection) copied out, to compare after the model moves on.
+template <class V>
+std::vector<float> host_copy(const V& t) {
+    return std::vector<float>(t.data(), t.data() + t.size());
+}
+
 /// Checks `got` against tensor `name` of fixture `f` at relative error <= tol.
 template <class A>
 void check_close(std::span<const A> got, const convis::safetensors_file& f, const std::string& name, double tol = 1e-4) {

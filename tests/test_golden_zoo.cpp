@@ -75,10 +75,6 @@ namespace {
 // batchnorm_folded: VGG16-BN loses its 13 BatchNorms (its parameters are then VGG16's), ResNet-18
 // its 20 (every convolution gains a bias); a network without BatchNorm is left as it is.
 static_assert(std::is_same_v<batchnorm_folded<VGG16<10>>, VGG16<10>>);
-template <class V>
-std::vector<float> copy_of(const V& t) {
-    return std::vector<float>(t.data(), t.data() + t.size());
-}
 static_assert(batchnorm_folded<VGG16BN<10>>::parameter_count == VGG16<10>::parameter_count);
 static_assert(batchnorm_folded<VGG16BN<10>>::size == VGG16BN<10>::size - 13);
 static_assert(batchnorm_folded<ResNet18<10>>::parameter_count ==
@@ -92,14 +88,14 @@ TEST_CASE("BatchNorm folded into the convolution before it gives the same output
     const auto input = test::formula_input(5, Net::input_shape::size);
     const auto x = Tensor<Net::input_shape>::from(input);
     m->eval();
-    const std::vector<float> logits = copy_of(m->forward(x));
-    const std::vector<float> mid = copy_of(m->output<"layer3.1">());
+    const std::vector<float> logits = test::host_copy(m->forward(x));
+    const std::vector<float> mid = test::host_copy(m->output<"layer3.1">());
 
     auto f = fold_batchnorm(*m);
     for (const auto& p : f->parameter_list()) CHECK_MESSAGE(p.name.find("bn") == std::string::npos, p.name);
-    const std::vector<float> folded = copy_of(f->forward(x));
+    const std::vector<float> folded = test::host_copy(f->forward(x));
     CHECK(test::relative_error<float, float>(folded, logits) <= 1e-5);
-    CHECK(test::relative_error<float, float>(copy_of(f->output<"layer3.1">()), mid) <= 1e-5);
+    CHECK(test::relative_error<float, float>(test::host_copy(f->output<"layer3.1">()), mid) <= 1e-5);
 
     constexpr int layer = Net::index_of("layer3.1");
     constexpr int flayer = batchnorm_folded<Net>::index_of("layer3.1");
@@ -109,12 +105,12 @@ TEST_CASE("BatchNorm folded into the convolution before it gives the same output
         CAPTURE(int(mode));
         const auto a = dn.project<layer>(dn.select_strongest<layer>(3), {.mode = mode});
         const auto b = fd.project<flayer>(fd.select_strongest<flayer>(3), {.mode = mode});
-        CHECK(test::relative_error<float, float>(copy_of(b), copy_of(a)) <= 1e-5);
+        CHECK(test::relative_error<float, float>(test::host_copy(b), test::host_copy(a)) <= 1e-5);
     }
 
     // A BatchNorm's own eps is used; a wrong one would show.
     m->layer<"bn1">().eps = 0.25;
-    const std::vector<float> eps_logits = copy_of(m->forward(x));
-    CHECK(test::relative_error<float, float>(copy_of(fold_batchnorm(*m)->forward(x)), eps_logits) <= 1e-5);
+    const std::vector<float> eps_logits = test::host_copy(m->forward(x));
+    CHECK(test::relative_error<float, float>(test::host_copy(fold_batchnorm(*m)->forward(x)), eps_logits) <= 1e-5);
     CHECK(test::relative_error<float, float>(eps_logits, logits) > 1e-3);
 }

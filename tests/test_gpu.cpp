@@ -22,6 +22,7 @@
 #include <convis/gpu.hpp>
 
 #include "support.hpp"
+#include "zoo_formula.hpp"
 
 using namespace convis;
 
@@ -448,28 +449,14 @@ using Blocks = Sequential<Input<3, 12, 12>,
                              ReLU>>,                                                       // 16×3×3
     Named<"adapt", AdaptiveAvgPool2d<2, 2>>, Named<"gap", GlobalAvgPool>, Flatten, Named<"fc", Linear<16, 5>>>;
 
-template <class M>
-std::vector<float> host_values(const M& t) {
-    return std::vector<float>(t.data(), t.data() + t.size());
-}
 }  // namespace
 
 TEST_CASE("BatchNorm2d, average pooling and a residual block on the GPU match the CPU") {
     Model<Blocks, cpu> c;
     Model<Blocks, gpu> g;
-    init_kaiming(c, 3);
-    init_kaiming(g, 3);
-    // Non-trivial γ, β and running statistics, the same on both.
-    auto pc = c.parameter_list();
-    auto pg = g.parameter_list();
-    for (std::size_t i = 0; i < pc.size(); ++i)
-        for (std::size_t j = 0; j < pc[i].values.size(); ++j) {
-            const float v = pc[i].name.ends_with("running_var") ? 0.5f + 0.1f * float(j % 5)
-                            : pc[i].name.ends_with(".weight") && pc[i].values.size() <= 16 ? 1.f + 0.05f * float(j % 3)
-                            : pc[i].values[j];
-            pc[i].values[j] = pg[i].values[j] = v + (pc[i].is_bias || pc[i].name.ends_with("running_mean") ? 0.02f * float(j % 4) : 0.f);
-        }
-    g.upload_parameters();
+    // The zoo fixtures' formula: γ, β and the running statistics away from 1 and 0, the same on both.
+    test::fill_formula(c, 3);
+    test::fill_formula(g, 3);
     Tensor<Blocks::input_shape> x(3);
     const auto v = random_values(x.size(), -2, 2);
     std::copy(v.begin(), v.end(), x.data());
@@ -481,17 +468,18 @@ TEST_CASE("BatchNorm2d, average pooling and a residual block on the GPU match th
         CAPTURE(training);
         c.train(training);
         g.train(training);
-        check_close(host_values(g.forward(x)), host_values(c.forward(x)), "blocks logits");
-        check_close(host_values(g.output<"layer1">()), host_values(c.output<"layer1">()), "blocks layer1");
+        check_close(test::host_copy(g.forward(x)), test::host_copy(c.forward(x)), "blocks logits");
+        check_close(test::host_copy(g.output<"layer1">()), test::host_copy(c.output<"layer1">()), "blocks layer1");
         c.zero_grad();
         g.zero_grad();
         c.backward(gy, true);
         g.backward(gy, true);
-        check_close(host_values(g.input_gradient()), host_values(c.input_gradient()), "blocks d loss / d input");
+        check_close(test::host_copy(g.input_gradient()), test::host_copy(c.input_gradient()), "blocks d loss / d input");
         const auto lc = c.parameter_list(), lg = g.parameter_list();
         for (std::size_t i = 0; i < lc.size(); ++i) {
-            const std::vector<float> cv(lc[i].values.begin(), lc[i].values.end()), gv2(lg[i].values.begin(), lg[i].values.end());
-            check_close(gv2, cv, "blocks parameter " + lc[i].name);  // running statistics after a training forward
+            // The running statistics after a training forward.
+            check_close(std::vector<float>(lg[i].values.begin(), lg[i].values.end()),
+                        std::vector<float>(lc[i].values.begin(), lc[i].values.end()), "blocks parameter " + lc[i].name);
             if (!lc[i].is_buffer)
                 check_close(std::vector<float>(lg[i].gradient.begin(), lg[i].gradient.end()),
                             std::vector<float>(lc[i].gradient.begin(), lc[i].gradient.end()), "blocks gradient of " + lc[i].name);
@@ -508,7 +496,7 @@ TEST_CASE("BatchNorm2d, average pooling and a residual block on the GPU match th
         CAPTURE(int(mode));
         const auto pc2 = dc.project<block>(dc.select_strongest<block>(7), {.mode = mode});
         const auto pg2 = dg.project<block>(dg.select_strongest<block>(7), {.mode = mode});
-        check_close(host_values(pg2), host_values(pc2), "blocks layer1 projection");
+        check_close(test::host_copy(pg2), test::host_copy(pc2), "blocks layer1 projection");
     }
 }
 

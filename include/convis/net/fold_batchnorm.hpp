@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <vector>
@@ -147,9 +148,15 @@ void collect_eps(const L& layer, std::vector<double>& out) {
     }
 }
 
-inline bool ends_with(const std::string& s, const std::string& tail) {
-    return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+/// Whether list[at..at+3] are one BatchNorm2d's γ, β, running mean and running variance.
+template <class List>
+bool batchnorm_at(const List& list, std::size_t at) {
+    return at + 3 < list.size() && list[at + 2].is_buffer && list[at + 3].is_buffer &&
+           list[at + 2].name.ends_with(".running_mean") && list[at + 3].name.ends_with(".running_var");
 }
+
+/// "layer1.0.conv1" of "layer1.0.conv1.weight".
+inline std::string_view owner(std::string_view parameter) { return parameter.substr(0, parameter.rfind('.')); }
 
 }  // namespace fold_detail
 
@@ -171,26 +178,19 @@ std::unique_ptr<Model<batchnorm_folded<Net>, Policy, T>> fold_batchnorm(Model<Ne
     for (std::size_t d = 0; d < to.size(); ++d, ++s) {
         if (s >= from.size() || from[s].name != to[d].name || from[s].values.size() != to[d].values.size())
             throw mismatch(d);
-        // A convolution's weight whose folded twin gained (or kept) a bias, and whose original is
-        // followed by a BatchNorm's four tensors that the folded network no longer has.
-        const bool folded = from[s].shape.size() == 4 && d + 1 < to.size() && to[d + 1].is_bias &&
-                            to[d + 1].name.substr(0, to[d + 1].name.size() - 4) ==
-                                to[d].name.substr(0, to[d].name.size() - 6) &&
-                            [&] {
-                                // The original's next tensors after the weight (and its bias, if any) are a BatchNorm's.
-                                const std::size_t b = s + 1 + (s + 1 < from.size() && from[s + 1].is_bias &&
-                                                               from[s + 1].name == to[d + 1].name);
-                                return b + 3 < from.size() && from[b + 2].is_buffer && from[b + 3].is_buffer &&
-                                       fold_detail::ends_with(from[b + 2].name, ".running_mean") &&
-                                       (d + 2 >= to.size() || to[d + 2].name != from[b].name);
-                            }();
+        // A folded pair: a convolution's weight whose twin is followed by its own bias, and whose
+        // original is followed (after its bias, if it had one) by a BatchNorm the twin lacks.
+        const bool conv = from[s].shape.size() == 4 && d + 1 < to.size() && to[d + 1].is_bias &&
+                          fold_detail::owner(to[d + 1].name) == fold_detail::owner(to[d].name);
+        const bool had_bias = conv && s + 1 < from.size() && from[s + 1].name == to[d + 1].name;
+        const std::size_t g = s + 1 + std::size_t(had_bias);  // where the BatchNorm's γ would be
+        const bool folded = conv && fold_detail::batchnorm_at(from, g) &&
+                            (d + 2 >= to.size() || to[d + 2].name != from[g].name);
         if (!folded) {
             std::copy(from[s].values.begin(), from[s].values.end(), to[d].values.begin());
-            if (fold_detail::ends_with(from[s].name, ".running_var")) ++bn;
+            if (from[s].name.ends_with(".running_var")) ++bn;
             continue;
         }
-        const bool had_bias = from[s + 1].is_bias && from[s + 1].name == to[d + 1].name;
-        const std::size_t g = s + 1 + std::size_t(had_bias);  // γ, β, μ, var
         if (bn >= eps.size()) throw error("fold_batchnorm: more BatchNorm2d tensors than layers (internal)");
         const double e = eps[bn++];
         const std::size_t channels = to[d + 1].values.size();
