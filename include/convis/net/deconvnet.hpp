@@ -83,40 +83,30 @@ public:
     template <int I>
     TensorView<input_shape, const value_type> project(TensorView<shape_after<I>, const value_type> signal,
                                                       const projection_options& o = {}) {
-        using T = value_type;
-        const int batch = trace_.batch();
-        if (batch == 0) throw error("Deconvnet::project: run the model forward first (the projection reads its trace)");
-        if (signal.batch() != batch)
-            throw error("Deconvnet::project: the signal holds " + std::to_string(signal.batch()) +
-                        " samples, the trace " + std::to_string(batch));
-        if (signal.sample_size != net_type::template sample_size<I>(trace_.classes()))
-            throw error("Deconvnet::project: the signal has " + std::to_string(signal.sample_size) +
-                        " values per sample, layer " + net_type::name(I) + " " +
-                        std::to_string(net_type::template sample_size<I>(trace_.classes())));
-        for (auto& b : buf_) b.resize(std::size_t(batch) * model_.largest_sample());
-        ops<policy_type>::upload(signal.size(), signal.data(), buf_[0].data());
-        const bool lrn = o.lrn_backward.value_or(o.mode != rectify_mode::deconvnet);
-        const scoped_threads limit(projection_threads(signal, o));
-        const int slot = down<I>(0, o.mode, lrn);
-        if constexpr (policy_type::host_memory) {
-            return {buf_[slot].data(), batch};
-        } else {
-            host_.resize(std::size_t(batch) * input_shape::size);
-            ops<policy_type>::download(host_.size(), buf_[slot].data(), host_.data());
-            return {host_.data(), batch};
-        }
+        return {project_down<I>(signal, o, -1), trace_.batch()};
     }
 
     /// The same for a layer chosen at run time: `signal` holds batch × that layer's output size
     /// values (Net::layer_table()[layer].output per sample), laid out as output_data(layer).
     TensorView<input_shape, const value_type> project(int layer, const value_type* signal,
                                                       const projection_options& o = {}) {
-        TensorView<input_shape, const value_type> out{nullptr, 0};
-        net_type::visit(layer, [&](auto i) {
+        return {project_between(layer, -1, signal, o), trace_.batch()};
+    }
+
+    /// Projects `signal` at layer `from`'s output only down to layer `to`'s output (to < from; -1:
+    /// the input): batch × that layer's output size values, readable on the host, valid until the
+    /// next projection. In gradient mode this is d(signal · output(from)) / d output(to) — what the
+    /// Grad-CAM family reads at its layer.
+    const value_type* project_between(int from, int to, const value_type* signal, const projection_options& o = {}) {
+        if (to < -1 || to >= from)
+            throw error("Deconvnet::project_between: layer " + std::to_string(to) + " is not below layer " +
+                        std::to_string(from));
+        const value_type* out = nullptr;
+        net_type::visit(from, [&](auto i) {
             constexpr int I = decltype(i)::value;
-            out = project<I>(TensorView<shape_after<I>, const value_type>{signal, trace_.batch(),
-                                                                          net_type::template sample_size<I>(trace_.classes())},
-                             o);
+            out = project_down<I>(TensorView<shape_after<I>, const value_type>{signal, trace_.batch(),
+                                                                               net_type::template sample_size<I>(trace_.classes())},
+                                  o, to);
         });
         return out;
     }
@@ -158,6 +148,35 @@ public:
     }
 
 private:
+    /// project() and project_between(): the signal at layer I's output down to layer `stop`'s
+    /// output (-1: the input), returned in host memory.
+    template <int I>
+    const value_type* project_down(TensorView<shape_after<I>, const value_type> signal, const projection_options& o,
+                                   int stop) {
+        const int batch = trace_.batch();
+        if (batch == 0) throw error("Deconvnet::project: run the model forward first (the projection reads its trace)");
+        if (signal.batch() != batch)
+            throw error("Deconvnet::project: the signal holds " + std::to_string(signal.batch()) +
+                        " samples, the trace " + std::to_string(batch));
+        if (signal.sample_size != net_type::template sample_size<I>(trace_.classes()))
+            throw error("Deconvnet::project: the signal has " + std::to_string(signal.sample_size) +
+                        " values per sample, layer " + net_type::name(I) + " " +
+                        std::to_string(net_type::template sample_size<I>(trace_.classes())));
+        for (auto& b : buf_) b.resize(std::size_t(batch) * model_.largest_sample());
+        ops<policy_type>::upload(signal.size(), signal.data(), buf_[0].data());
+        const bool lrn = o.lrn_backward.value_or(o.mode != rectify_mode::deconvnet);
+        const scoped_threads limit(projection_threads(signal, o));
+        const int slot = down<I>(0, o.mode, lrn, stop);
+        if constexpr (policy_type::host_memory) {
+            return buf_[slot].data();
+        } else {
+            const std::size_t per_sample = stop < 0 ? input_shape::size : trace_.sample_size(stop);
+            host_.resize(std::size_t(batch) * per_sample);
+            ops<policy_type>::download(host_.size(), buf_[slot].data(), host_.data());
+            return host_.data();
+        }
+    }
+
     /// projection_options::threads, with 0 decided from the signal (see there).
     template <class S>
     static int projection_threads(TensorView<S, const value_type> signal, const projection_options& o) {
@@ -184,9 +203,11 @@ private:
         else return Tensor<S, value_type>(trace_.batch(), net_type::template sample_size<I>(trace_.classes()));
     }
 
-    /// The signal at layer J's output is in buf_[slot]; returns the slot holding the input's.
+    /// The signal at layer J's output is in buf_[slot]; returns the slot holding layer `stop`'s
+    /// output's (-1: the input's).
     template <int J>
-    int down(int slot, rectify_mode mode, bool lrn_backward) {
+    int down(int slot, rectify_mode mode, bool lrn_backward, int stop) {
+        if (J == stop) return slot;
         using In = typename net_type::template shape_before<J>;
         using T = value_type;
         const project_args<T, policy_type> a{trace_.batch(),
@@ -199,7 +220,7 @@ private:
                                              lrn_backward,
                                              &trace_.work()};
         project_step<In>(model_.template layer<J>(), a, trace_.template state<J>());
-        if constexpr (J > 0) return down<J - 1>(1 - slot, mode, lrn_backward);
+        if constexpr (J > 0) return down<J - 1>(1 - slot, mode, lrn_backward, stop);
         else return 1 - slot;
     }
 

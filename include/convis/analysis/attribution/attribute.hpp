@@ -1,0 +1,155 @@
+#pragma once
+// attribute(): any attribution method by name (method.hpp), plus the two that wrap another —
+// SmoothGrad and VarGrad — and the random map that the faithfulness metrics compare against.
+//
+//     convis::attribution_options o;
+//     o.method = convis::parse_attribution_method("smoothgrad");
+//     o.base = convis::attribution_method::integrated_gradients;
+//     o.samples = 16; o.noise = 0.15f; o.seed = 1;
+//     const auto m = convis::attribute(model, x.data(), n, {}, o);
+//
+// Noise: for image b of the call and sample s, element i of the image gets σ·z with
+// z = √(−2 ln(1 − u₁)) cos(2π u₂), u₁, u₂ values 2i and 2i + 1 of counter_random's
+// stream(seed, b·2³² + s), σ = noise · (max x_b − min x_b): the same on every policy and thread
+// count, and reproducible outside convis (tests/golden/make_attribution_fixtures.py does).
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <numbers>
+#include <vector>
+
+#include "../../core/counter_random.hpp"
+#include "../../core/error.hpp"
+#include "cam.hpp"
+#include "gradients.hpp"
+#include "method.hpp"
+
+namespace convis {
+
+/// The map of o.method for `count` preprocessed images (count × C × H × W values): targets as in
+/// gradients.hpp (one per image, one for all, none: the predicted classes). Leaves the model in
+/// eval mode with the trace of the method's last forward.
+template <class M>
+attribution_map attribute(M& model, const typename M::value_type* x, int count, const std::vector<int>& targets,
+                          const attribution_options& o = {});
+
+/// SmoothGrad (variance = false) or VarGrad (true) over o.base: the mean or the population
+/// variance of the base map over o.samples noisy copies of each image.
+template <class M>
+attribution_map noise_tunnel(M& model, const typename M::value_type* x, int count, const std::vector<int>& targets,
+                             const attribution_options& o, bool variance);
+
+/// Uniform [0, 1) noise per pixel from counter_random's stream(o.seed, b), [N,H,W].
+template <class M>
+attribution_map random_map(M& model, int count, const std::vector<int>& targets, const attribution_options& o = {});
+
+// ---- details ------------------------------------------------------------------------------------
+
+template <class M>
+attribution_map random_map(M& model, int count, const std::vector<int>& targets, const attribution_options& o) {
+    using E = attribution_detail::engine<M>;
+    attribution_detail::check_count(count);
+    std::vector<int> t(std::size_t(count), -1);
+    for (int b = 0; b < count && !targets.empty(); ++b) t[std::size_t(b)] = targets[targets.size() == 1 ? 0 : std::size_t(b)];
+    (void)model;
+    auto r = attribution_detail::input_shaped<E>(attribution_method::random, count, std::move(t), true);
+    for (int b = 0; b < count; ++b) {
+        const std::uint64_t st = counter_random::stream(o.seed, std::uint64_t(b));
+        float* v = r.sample(b);
+        for (std::size_t i = 0; i < r.sample_size(); ++i) v[i] = float(counter_random::uniform(st, i));
+    }
+    return r;
+}
+
+template <class M>
+attribution_map noise_tunnel(M& model, const typename M::value_type* x, int count, const std::vector<int>& targets,
+                             const attribution_options& o, bool variance) {
+    using T = typename M::value_type;
+    using E = attribution_detail::engine<M>;
+    attribution_detail::check_count(count);
+    if (o.base == attribution_method::smoothgrad || o.base == attribution_method::vargrad ||
+        o.base == attribution_method::random)
+        throw error(std::string(variance ? "vargrad" : "smoothgrad") + ": the base method must be a gradient or CAM method, got " +
+                    std::string(attribution_name(o.base)));
+    if (o.samples < 1) throw error("smoothgrad: samples must be at least 1, got " + std::to_string(o.samples));
+    if (!(o.noise >= 0)) throw error("smoothgrad: the noise level must be >= 0, got " + std::to_string(o.noise));
+    std::vector<int> target;
+    int batch = 0;
+    {
+        E e(model, o);
+        target = e.targets(targets, x, count);
+        batch = e.batch(true);
+    }
+    attribution_options base = o;
+    base.method = o.base;
+    const int total = count * o.samples;
+    std::vector<T> noisy(std::size_t(batch) * E::input_size);
+    std::vector<int> noisy_target(static_cast<std::size_t>(batch));
+    std::vector<double> sum, sumsq;
+    attribution_map r;
+    E::for_batches(total, batch, [&](int first, int n) {
+        for (int j = 0; j < n; ++j) {
+            const int b = (first + j) / o.samples, s = (first + j) % o.samples;
+            const T* xb = x + std::size_t(b) * E::input_size;
+            const auto [lo, hi] = std::minmax_element(xb, xb + E::input_size);
+            const double sigma = double(o.noise) * (double(*hi) - double(*lo));
+            const std::uint64_t st = counter_random::stream(o.seed, (std::uint64_t(b) << 32) | std::uint64_t(s));
+            T* p = noisy.data() + std::size_t(j) * E::input_size;
+            for (std::size_t i = 0; i < E::input_size; ++i) {
+                const double u1 = counter_random::uniform(st, 2 * i), u2 = counter_random::uniform(st, 2 * i + 1);
+                const double z = std::sqrt(-2 * std::log(1 - u1)) * std::cos(2 * std::numbers::pi * u2);
+                p[i] = T(double(xb[i]) + sigma * z);
+            }
+            noisy_target[std::size_t(j)] = target[std::size_t(b)];
+        }
+        const attribution_map part = attribute(model, noisy.data(), n, std::vector<int>(noisy_target.begin(), noisy_target.begin() + n), base);
+        if (sum.empty()) {
+            r = part;
+            r.count = count;
+            r.target = target;
+            sum.assign(std::size_t(count) * part.sample_size(), 0.0);
+            sumsq = sum;
+        }
+        for (int j = 0; j < n; ++j) {
+            const std::size_t at = std::size_t((first + j) / o.samples) * part.sample_size();
+            const float* v = part.sample(j);
+            for (std::size_t i = 0; i < part.sample_size(); ++i) {
+                sum[at + i] += v[i];
+                sumsq[at + i] += double(v[i]) * v[i];
+            }
+        }
+    });
+    r.method = variance ? attribution_method::vargrad : attribution_method::smoothgrad;
+    r.values.resize(sum.size());
+    for (std::size_t i = 0; i < sum.size(); ++i) {
+        const double mean = sum[i] / o.samples;
+        r.values[i] = float(variance ? std::max(0.0, sumsq[i] / o.samples - mean * mean) : mean);
+    }
+    return r;
+}
+
+template <class M>
+attribution_map attribute(M& model, const typename M::value_type* x, int count, const std::vector<int>& targets,
+                          const attribution_options& o) {
+    switch (o.method) {
+        case attribution_method::gradcam: return grad_cam(model, x, count, targets, o);
+        case attribution_method::guided_gradcam: return guided_grad_cam(model, x, count, targets, o);
+        case attribution_method::gradcam_pp: return grad_cam_pp(model, x, count, targets, o);
+        case attribution_method::layercam: return layer_cam(model, x, count, targets, o);
+        case attribution_method::scorecam: return score_cam(model, x, count, targets, o);
+        case attribution_method::saliency: return saliency(model, x, count, targets, o);
+        case attribution_method::input_x_gradient: return input_x_gradient(model, x, count, targets, o);
+        case attribution_method::integrated_gradients: return integrated_gradients(model, x, count, targets, o);
+        case attribution_method::smoothgrad: return noise_tunnel(model, x, count, targets, o, false);
+        case attribution_method::vargrad: return noise_tunnel(model, x, count, targets, o, true);
+        case attribution_method::deconvnet: return projected_logit(model, x, count, targets, rectify_mode::deconvnet, o);
+        case attribution_method::guided_backprop: return projected_logit(model, x, count, targets, rectify_mode::guided, o);
+        case attribution_method::random: {
+            attribution_detail::engine<M> e(model, o);
+            return random_map(model, count, e.targets(targets, x, count), o);
+        }
+    }
+    throw error("attribute: unknown method " + std::to_string(int(o.method)));
+}
+
+}  // namespace convis
