@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "../analysis/attribution.hpp"
 #include "../convis.hpp"  // the layers and the CPU backend (<convis/gpu.hpp> adds the GPU one)
 #include "../net/deconvnet.hpp"
 #include "../net/init.hpp"
@@ -81,6 +82,21 @@ public:
     correspondence_result correspondence(const float* inputs, int count, const std::vector<box>& boxes,
                                          const correspondence_options& options) override {
         return convis::correspondence(*model_, inputs, count, boxes, options);
+    }
+    attribution_map attribute(const float* inputs, int count, const std::vector<int>& targets,
+                              const attribution_options& options) override {
+        return convis::attribute(*model_, inputs, count, targets, options);
+    }
+    deletion_result deletion_curve(const float* inputs, const attribution_map& map, const deletion_options& options) override {
+        return convis::deletion_curve(*model_, inputs, map, options);
+    }
+    confidence_drop_result confidence_drop(const float* inputs, const attribution_map& map, float fill,
+                                           std::size_t memory_limit) override {
+        return convis::confidence_drop(*model_, inputs, map, fill, memory_limit);
+    }
+    sanity_result randomisation_check(const float* inputs, int count, const std::vector<int>& targets,
+                                      const sanity_options& options) override {
+        return convis::randomisation_check(*model_, inputs, count, targets, options);
     }
     std::vector<epoch_record> fit(const image_set& train, const image_set& test, const train_options& options) override {
         return convis::train(*model_, train, test, options);

@@ -29,6 +29,9 @@
 #include <string_view>
 #include <vector>
 
+#include "../analysis/attribution/faithfulness.hpp"
+#include "../analysis/attribution/method.hpp"
+#include "../analysis/attribution/sanity.hpp"
 #include "../analysis/correspondence.hpp"
 #include "../analysis/evolution.hpp"
 #include "../analysis/invariance.hpp"
@@ -107,6 +110,21 @@ public:
                                          const invariance_options& options) = 0;
     virtual correspondence_result correspondence(const float* inputs, int count, const std::vector<box>& boxes,
                                                  const correspondence_options& options) = 0;
+
+    // ---- attribution (analysis/attribution/) -------------------------------------------------
+    /// The map of options.method for `count` preprocessed inputs; targets: one per input, one for
+    /// all, or none (the predicted classes).
+    virtual attribution_map attribute(const float* inputs, int count, const std::vector<int>& targets,
+                                      const attribution_options& options) = 0;
+    /// The deletion (or insertion) curve of `map`, one map per input.
+    virtual deletion_result deletion_curve(const float* inputs, const attribution_map& map,
+                                           const deletion_options& options) = 0;
+    virtual confidence_drop_result confidence_drop(const float* inputs, const attribution_map& map, float fill,
+                                                   std::size_t memory_limit) = 0;
+    /// Cascading parameter randomisation; the trained weights are restored afterwards.
+    virtual sanity_result randomisation_check(const float* inputs, int count, const std::vector<int>& targets,
+                                              const sanity_options& options) = 0;
+
     /// Trains on `train`, evaluating on `test` after every epoch (train/trainer.hpp).
     virtual std::vector<epoch_record> fit(const image_set& train, const image_set& test, const train_options& options) = 0;
 };
