@@ -184,10 +184,12 @@ TEST_CASE("integrated gradients: the same map whatever the batch; the memory lim
                              "integrated-gradients", 1e-4);
     o.batch = 0;
     o.memory_limit = std::size_t(1) << 30;
-    attribution_detail::engine<small_net<>::M> e(*t.model, o);
+    attribution_detail::engine<small_net<>::M> e(*t.model);
+    e.use(o);
     const int roomy = e.batch(true);
     o.memory_limit = e.fixed_bytes() + 2 * e.sample_bytes(true) + 1;
-    attribution_detail::engine<small_net<>::M> tight(*t.model, o);
+    attribution_detail::engine<small_net<>::M> tight(*t.model);
+    tight.use(o);
     CHECK(roomy == 64);
     CHECK(tight.batch(true) == 2);
     test::check_close<float>(integrated_gradients(*t.model, t.x.data(), 2, targets_of(f), o).values, f,

@@ -3,6 +3,7 @@
 // VarGrad, and the metrics that say whether a map is faithful. attribution/method.hpp lists every
 // method and its definition.
 #include "attribution/attribute.hpp"
+#include "attribution/attributor.hpp"
 #include "attribution/cam.hpp"
 #include "attribution/faithfulness.hpp"
 #include "attribution/gradients.hpp"

@@ -85,28 +85,34 @@ public:
     }
     attribution_map attribute(const float* inputs, int count, const std::vector<int>& targets,
                               const attribution_options& options) override {
-        return convis::attribute(*model_, inputs, count, targets, options);
+        return attributor().attribute(inputs, count, targets, options);
     }
     deletion_result deletion_curve(const float* inputs, const attribution_map& map, const deletion_options& options) override {
-        return convis::deletion_curve(*model_, inputs, map, options);
+        return attributor().deletion_curve(inputs, map, options);
     }
     confidence_drop_result confidence_drop(const float* inputs, const attribution_map& map, float fill,
                                            std::size_t memory_limit) override {
-        return convis::confidence_drop(*model_, inputs, map, fill, memory_limit);
+        return attributor().confidence_drop(inputs, map, fill, memory_limit);
     }
     sanity_result randomisation_check(const float* inputs, int count, const std::vector<int>& targets,
                                       const sanity_options& options) override {
-        return convis::randomisation_check(*model_, inputs, count, targets, options);
+        return attributor().randomisation_check(inputs, count, targets, options);
     }
     std::vector<epoch_record> fit(const image_set& train, const image_set& test, const train_options& options) override {
         return convis::train(*model_, train, test, options);
     }
 
 private:
+    Attributor<model_type>& attributor() {
+        if (!attributor_) attributor_ = std::make_unique<Attributor<model_type>>(*model_);
+        return *attributor_;
+    }
+
     std::unique_ptr<model_type> model_;  // on the heap: a model's layer tuple and trace are large
     std::vector<layer_row> table_;
     std::string type_name_;
     std::unique_ptr<Deconvnet<model_type>> deconv_;
+    std::unique_ptr<Attributor<model_type>> attributor_;  // keeps its buffers between calls
 };
 
 }  // namespace session_detail

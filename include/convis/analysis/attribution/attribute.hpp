@@ -61,25 +61,27 @@ attribution_map random_map(M& model, int count, const std::vector<int>& targets,
     return r;
 }
 
-template <class M>
-attribution_map noise_tunnel(M& model, const typename M::value_type* x, int count, const std::vector<int>& targets,
-                             const attribution_options& o, bool variance) {
-    using T = typename M::value_type;
-    using E = attribution_detail::engine<M>;
-    attribution_detail::check_count(count);
+namespace attribution_detail {
+
+template <class E>
+attribution_map attribute(E& e, const typename E::T* x, int count, const std::vector<int>& targets,
+                          const attribution_options& o);
+
+template <class E>
+attribution_map noise_tunnel(E& e, const typename E::T* x, int count, const std::vector<int>& targets,
+                             const attribution_options& o) {
+    using T = typename E::T;
+    const bool variance = o.method == attribution_method::vargrad;
+    check_count(count);
     if (o.base == attribution_method::smoothgrad || o.base == attribution_method::vargrad ||
         o.base == attribution_method::random)
         throw error(std::string(variance ? "vargrad" : "smoothgrad") + ": the base method must be a gradient or CAM method, got " +
                     std::string(attribution_name(o.base)));
     if (o.samples < 1) throw error("smoothgrad: samples must be at least 1, got " + std::to_string(o.samples));
     if (!(o.noise >= 0)) throw error("smoothgrad: the noise level must be >= 0, got " + std::to_string(o.noise));
-    std::vector<int> target;
-    int batch = 0;
-    {
-        E e(model, o);
-        target = e.targets(targets, x, count);
-        batch = e.batch(true);
-    }
+    e.use(o);
+    const std::vector<int> target = e.targets(targets, x, count);
+    const int batch = e.batch(true);
     attribution_options base = o;
     base.method = o.base;
     const int total = count * o.samples;
@@ -102,7 +104,8 @@ attribution_map noise_tunnel(M& model, const typename M::value_type* x, int coun
             }
             noisy_target[std::size_t(j)] = target[std::size_t(b)];
         }
-        const attribution_map part = attribute(model, noisy.data(), n, std::vector<int>(noisy_target.begin(), noisy_target.begin() + n), base);
+        const attribution_map part =
+            attribute(e, noisy.data(), n, std::vector<int>(noisy_target.begin(), noisy_target.begin() + n), base);
         if (sum.empty()) {
             r = part;
             r.count = count;
@@ -128,28 +131,47 @@ attribution_map noise_tunnel(M& model, const typename M::value_type* x, int coun
     return r;
 }
 
-template <class M>
-attribution_map attribute(M& model, const typename M::value_type* x, int count, const std::vector<int>& targets,
+template <class E>
+attribution_map attribute(E& e, const typename E::T* x, int count, const std::vector<int>& targets,
                           const attribution_options& o) {
     switch (o.method) {
-        case attribution_method::gradcam: return grad_cam(model, x, count, targets, o);
-        case attribution_method::guided_gradcam: return guided_grad_cam(model, x, count, targets, o);
-        case attribution_method::gradcam_pp: return grad_cam_pp(model, x, count, targets, o);
-        case attribution_method::layercam: return layer_cam(model, x, count, targets, o);
-        case attribution_method::scorecam: return score_cam(model, x, count, targets, o);
-        case attribution_method::saliency: return saliency(model, x, count, targets, o);
-        case attribution_method::input_x_gradient: return input_x_gradient(model, x, count, targets, o);
-        case attribution_method::integrated_gradients: return integrated_gradients(model, x, count, targets, o);
-        case attribution_method::smoothgrad: return noise_tunnel(model, x, count, targets, o, false);
-        case attribution_method::vargrad: return noise_tunnel(model, x, count, targets, o, true);
-        case attribution_method::deconvnet: return projected_logit(model, x, count, targets, rectify_mode::deconvnet, o);
-        case attribution_method::guided_backprop: return projected_logit(model, x, count, targets, rectify_mode::guided, o);
+        case attribution_method::gradcam:
+        case attribution_method::guided_gradcam:
+        case attribution_method::gradcam_pp:
+        case attribution_method::layercam: return gradient_cams(e, x, count, targets, o);
+        case attribution_method::scorecam: return score_cam(e, x, count, targets, o);
+        case attribution_method::saliency:
+        case attribution_method::input_x_gradient:
+        case attribution_method::deconvnet:
+        case attribution_method::guided_backprop: return gradient_map(e, x, count, targets, o);
+        case attribution_method::integrated_gradients: return integrated_gradients(e, x, count, targets, o);
+        case attribution_method::smoothgrad:
+        case attribution_method::vargrad: return noise_tunnel(e, x, count, targets, o);
         case attribution_method::random: {
-            attribution_detail::engine<M> e(model, o);
-            return random_map(model, count, e.targets(targets, x, count), o);
+            check_count(count);
+            e.use(o);
+            return random_map(e.model(), count, e.targets(targets, x, count), o);
         }
     }
     throw error("attribute: unknown method " + std::to_string(int(o.method)));
+}
+
+}  // namespace attribution_detail
+
+template <class M>
+attribution_map noise_tunnel(M& model, const typename M::value_type* x, int count, const std::vector<int>& targets,
+                             const attribution_options& o, bool variance) {
+    return attribution_detail::run_method(model, o, variance ? attribution_method::vargrad : attribution_method::smoothgrad,
+                                          [&](auto& e, const auto& oo) {
+                                              return attribution_detail::noise_tunnel(e, x, count, targets, oo);
+                                          });
+}
+
+template <class M>
+attribution_map attribute(M& model, const typename M::value_type* x, int count, const std::vector<int>& targets,
+                          const attribution_options& o) {
+    attribution_detail::engine<M> e(model);
+    return attribution_detail::attribute(e, x, count, targets, o);
 }
 
 }  // namespace convis

@@ -111,12 +111,13 @@ inline void gradient_cam(attribution_method m, const float* a, const float* g, c
 }
 
 /// Grad-CAM, Grad-CAM++ and LayerCAM, and (with `guided`) Guided Grad-CAM from the same pass.
-template <class M>
-attribution_map gradient_cams(M& model, const typename M::value_type* x, int count, const std::vector<int>& targets,
-                              const attribution_options& o, attribution_method m, bool guided) {
-    using E = engine<M>;
+template <class E>
+attribution_map gradient_cams(E& e, const typename E::T* x, int count, const std::vector<int>& targets,
+                              const attribution_options& o) {
+    const attribution_method m = o.method == attribution_method::guided_gradcam ? attribution_method::gradcam : o.method;
+    const bool guided = o.method == attribution_method::guided_gradcam;
     check_count(count);
-    E e(model, o);
+    e.use(o);
     const cam_layer l = choose_cam_layer(e, o.layer);
     auto r = input_shaped<E>(guided ? attribution_method::guided_gradcam : m, count, e.targets(targets, x, count), !guided);
     r.layer = l.index;
@@ -150,36 +151,44 @@ attribution_map gradient_cams(M& model, const typename M::value_type* x, int cou
 template <class M>
 attribution_map grad_cam(M& model, const typename M::value_type* x, int count, const std::vector<int>& targets,
                          const attribution_options& o) {
-    return attribution_detail::gradient_cams(model, x, count, targets, o, attribution_method::gradcam, false);
+    return attribution_detail::run_method(model, o, attribution_method::gradcam, [&](auto& e, const auto& oo) {
+        return attribution_detail::gradient_cams(e, x, count, targets, oo);
+    });
 }
 
 template <class M>
 attribution_map grad_cam_pp(M& model, const typename M::value_type* x, int count, const std::vector<int>& targets,
                             const attribution_options& o) {
-    return attribution_detail::gradient_cams(model, x, count, targets, o, attribution_method::gradcam_pp, false);
+    return attribution_detail::run_method(model, o, attribution_method::gradcam_pp, [&](auto& e, const auto& oo) {
+        return attribution_detail::gradient_cams(e, x, count, targets, oo);
+    });
 }
 
 template <class M>
 attribution_map layer_cam(M& model, const typename M::value_type* x, int count, const std::vector<int>& targets,
                           const attribution_options& o) {
-    return attribution_detail::gradient_cams(model, x, count, targets, o, attribution_method::layercam, false);
+    return attribution_detail::run_method(model, o, attribution_method::layercam, [&](auto& e, const auto& oo) {
+        return attribution_detail::gradient_cams(e, x, count, targets, oo);
+    });
 }
 
 template <class M>
 attribution_map guided_grad_cam(M& model, const typename M::value_type* x, int count, const std::vector<int>& targets,
                                 const attribution_options& o) {
-    return attribution_detail::gradient_cams(model, x, count, targets, o, attribution_method::gradcam, true);
+    return attribution_detail::run_method(model, o, attribution_method::guided_gradcam, [&](auto& e, const auto& oo) {
+        return attribution_detail::gradient_cams(e, x, count, targets, oo);
+    });
 }
 
-template <class M>
-attribution_map score_cam(M& model, const typename M::value_type* x, int count, const std::vector<int>& targets,
+namespace attribution_detail {
+template <class E>
+attribution_map score_cam(E& e, const typename E::T* x, int count, const std::vector<int>& targets,
                           const attribution_options& o) {
-    using T = typename M::value_type;
-    using E = attribution_detail::engine<M>;
-    attribution_detail::check_count(count);
-    E e(model, o);
-    const auto l = attribution_detail::choose_cam_layer(e, o.layer);
-    auto r = attribution_detail::input_shaped<E>(attribution_method::scorecam, count, e.targets(targets, x, count), true);
+    using T = typename E::T;
+    check_count(count);
+    e.use(o);
+    const auto l = choose_cam_layer(e, o.layer);
+    auto r = input_shaped<E>(attribution_method::scorecam, count, e.targets(targets, x, count), true);
     r.layer = l.index;
     const std::size_t pixels = std::size_t(E::height) * E::width;
     const int batch = e.batch(false), classes = e.classes();
@@ -205,10 +214,19 @@ attribution_map score_cam(M& model, const typename M::value_type* x, int count, 
             class_probabilities(e.forward(copies.data(), n), n, classes, softmaxed, probs.data());
             for (int j = 0; j < n; ++j) w[std::size_t(first + j)] = double(probs[std::size_t(j) * classes + c]);
         });
-        attribution_detail::weighted_sum(a.data(), w.data(), l, cam.data());
+        weighted_sum(a.data(), w.data(), l, cam.data());
         upsample_bilinear(cam.data(), 1, l.height, l.width, E::height, E::width, r.sample(b));
     }
     return r;
+}
+}  // namespace attribution_detail
+
+template <class M>
+attribution_map score_cam(M& model, const typename M::value_type* x, int count, const std::vector<int>& targets,
+                          const attribution_options& o) {
+    return attribution_detail::run_method(model, o, attribution_method::scorecam, [&](auto& e, const auto& oo) {
+        return attribution_detail::score_cam(e, x, count, targets, oo);
+    });
 }
 
 }  // namespace convis

@@ -94,16 +94,16 @@ inline std::vector<int> importance_order(const std::vector<float>& score) {
 
 }  // namespace attribution_detail
 
-template <class M>
-deletion_result deletion_curve(M& model, const typename M::value_type* x, const attribution_map& map,
-                               const deletion_options& o) {
-    using T = typename M::value_type;
-    using E = attribution_detail::engine<M>;
+namespace attribution_detail {
+
+template <class E>
+deletion_result deletion_curve(E& e, const typename E::T* x, const attribution_map& map, const deletion_options& o) {
+    using T = typename E::T;
     attribution_options eo;
     eo.memory_limit = o.memory_limit;
     eo.batch = o.batch;
-    E e(model, eo);
-    attribution_detail::check_map<E>(map, o.insertion ? "insertion" : "deletion");
+    e.use(eo);
+    check_map<E>(map, o.insertion ? "insertion" : "deletion");
     if (o.steps < 1) throw error("deletion: steps must be at least 1, got " + std::to_string(o.steps));
     const int pixels = E::height * E::width, points = o.steps + 1, classes = e.classes();
     const int per_step = (pixels + o.steps - 1) / o.steps;
@@ -117,7 +117,7 @@ deletion_result deletion_curve(M& model, const typename M::value_type* x, const 
     std::vector<T> copies(std::size_t(batch) * E::input_size), probs(std::size_t(batch) * classes);
     for (int b = 0; b < map.count; ++b) {
         const T* xb = x + std::size_t(b) * E::input_size;
-        const std::vector<int> order = attribution_detail::importance_order(pixel_scores(map, b));
+        const std::vector<int> order = importance_order(pixel_scores(map, b));
         E::for_batches(points, batch, [&](int first, int n) {
             for (int j = 0; j < n; ++j) {
                 T* p = copies.data() + std::size_t(j) * E::input_size;
@@ -143,15 +143,14 @@ deletion_result deletion_curve(M& model, const typename M::value_type* x, const 
     return r;
 }
 
-template <class M>
-confidence_drop_result confidence_drop(M& model, const typename M::value_type* x, const attribution_map& map, float fill,
+template <class E>
+confidence_drop_result confidence_drop(E& e, const typename E::T* x, const attribution_map& map, float fill,
                                        std::size_t memory_limit) {
-    using T = typename M::value_type;
-    using E = attribution_detail::engine<M>;
+    using T = typename E::T;
     attribution_options eo;
     eo.memory_limit = memory_limit;
-    E e(model, eo);
-    attribution_detail::check_map<E>(map, "confidence_drop");
+    e.use(eo);
+    check_map<E>(map, "confidence_drop");
     const int pixels = E::height * E::width, classes = e.classes();
     const bool softmaxed = ends_in_softmax(e.table());
     confidence_drop_result r;
@@ -179,6 +178,22 @@ confidence_drop_result confidence_drop(M& model, const typename M::value_type* x
     r.average_drop = float(100 * drop / map.count);
     r.increase = float(100 * increase / map.count);
     return r;
+}
+
+}  // namespace attribution_detail
+
+template <class M>
+deletion_result deletion_curve(M& model, const typename M::value_type* x, const attribution_map& map,
+                               const deletion_options& o) {
+    attribution_detail::engine<M> e(model);
+    return attribution_detail::deletion_curve(e, x, map, o);
+}
+
+template <class M>
+confidence_drop_result confidence_drop(M& model, const typename M::value_type* x, const attribution_map& map, float fill,
+                                       std::size_t memory_limit) {
+    attribution_detail::engine<M> e(model);
+    return attribution_detail::confidence_drop(e, x, map, fill, memory_limit);
 }
 
 }  // namespace convis

@@ -58,12 +58,17 @@ public:
     static constexpr int channels = In::channels, height = In::height, width = In::width;
     static constexpr std::size_t input_size = In::size;
 
-    engine(M& model, const attribution_options& o)
-        : model_(model), deconv_(model), table_(model.layer_table()), options_(o) {
+    explicit engine(M& model) : model_(model), deconv_(model), table_(model.layer_table()) {
         logit_ = ends_in_softmax(table_) ? Net::size - 2 : Net::size - 1;
         if (logit_ < 0) throw error("attribution: the network has no layer before its Softmax");
         classes_ = int(sample_size(logit_));
+    }
+
+    /// Starts a method with options `o`: the model goes to evaluation mode.
+    const attribution_options& use(const attribution_options& o) {
+        options_ = o;
         model_.eval();
+        return options_;
     }
 
     M& model() { return model_; }
@@ -188,12 +193,11 @@ inline void check_count(int count) {
 
 /// The per-image gradient methods: one forward and one projection per batch of images; `finish`
 /// turns (x, gradient) into the map's values.
-template <class M, class F>
-attribution_map per_input_gradient(M& model, const typename M::value_type* x, int count, const std::vector<int>& targets,
+template <class E, class F>
+attribution_map per_input_gradient(E& e, const typename E::T* x, int count, const std::vector<int>& targets,
                                    const attribution_options& o, attribution_method method, rectify_mode mode, F finish) {
-    using E = engine<M>;
     check_count(count);
-    E e(model, o);
+    e.use(o);
     auto r = input_shaped<E>(method, count, e.targets(targets, x, count), false);
     E::for_batches(count, e.batch(true), [&](int first, int n) {
         const auto* xs = x + std::size_t(first) * E::input_size;
@@ -205,20 +209,50 @@ attribution_map per_input_gradient(M& model, const typename M::value_type* x, in
     return r;
 }
 
+/// Saliency, input × gradient, deconvnet or guided backpropagation, as o.method says.
+template <class E>
+attribution_map gradient_map(E& e, const typename E::T* x, int count, const std::vector<int>& targets,
+                             const attribution_options& o) {
+    switch (o.method) {
+        case attribution_method::saliency:
+            return per_input_gradient(e, x, count, targets, o, o.method, rectify_mode::gradient,
+                                      [](float, float g) { return std::abs(g); });
+        case attribution_method::input_x_gradient:
+            return per_input_gradient(e, x, count, targets, o, o.method, rectify_mode::gradient,
+                                      [](float v, float g) { return v * g; });
+        case attribution_method::deconvnet:
+        case attribution_method::guided_backprop:
+            return per_input_gradient(e, x, count, targets, o, o.method,
+                                      o.method == attribution_method::deconvnet ? rectify_mode::deconvnet : rectify_mode::guided,
+                                      [](float, float g) { return g; });
+        default: throw error("gradient_map: " + std::string(attribution_name(o.method)) + " is not a gradient map");
+    }
+}
+
+/// A method run on a fresh engine over `model`, with o.method set to `m`.
+template <class M, class F>
+attribution_map run_method(M& model, attribution_options o, attribution_method m, F f) {
+    engine<M> e(model);
+    o.method = m;
+    return f(e, o);
+}
+
 }  // namespace attribution_detail
 
 template <class M>
 attribution_map saliency(M& model, const typename M::value_type* x, int count, const std::vector<int>& targets,
                          const attribution_options& o) {
-    return attribution_detail::per_input_gradient(model, x, count, targets, o, attribution_method::saliency,
-                                                  rectify_mode::gradient, [](float, float g) { return std::abs(g); });
+    return attribution_detail::run_method(model, o, attribution_method::saliency, [&](auto& e, const auto& oo) {
+        return attribution_detail::gradient_map(e, x, count, targets, oo);
+    });
 }
 
 template <class M>
 attribution_map input_x_gradient(M& model, const typename M::value_type* x, int count, const std::vector<int>& targets,
                                  const attribution_options& o) {
-    return attribution_detail::per_input_gradient(model, x, count, targets, o, attribution_method::input_x_gradient,
-                                                  rectify_mode::gradient, [](float v, float g) { return v * g; });
+    return attribution_detail::run_method(model, o, attribution_method::input_x_gradient, [&](auto& e, const auto& oo) {
+        return attribution_detail::gradient_map(e, x, count, targets, oo);
+    });
 }
 
 template <class M>
@@ -226,20 +260,21 @@ attribution_map projected_logit(M& model, const typename M::value_type* x, int c
                                 rectify_mode mode, const attribution_options& o) {
     if (mode == rectify_mode::gradient)
         throw error("projected_logit: mode gradient is the saliency's gradient; use deconvnet or guided");
-    const auto method = mode == rectify_mode::deconvnet ? attribution_method::deconvnet : attribution_method::guided_backprop;
-    return attribution_detail::per_input_gradient(model, x, count, targets, o, method, mode,
-                                                  [](float, float g) { return g; });
+    const auto m = mode == rectify_mode::deconvnet ? attribution_method::deconvnet : attribution_method::guided_backprop;
+    return attribution_detail::run_method(model, o, m, [&](auto& e, const auto& oo) {
+        return attribution_detail::gradient_map(e, x, count, targets, oo);
+    });
 }
 
-template <class M>
-attribution_map integrated_gradients(M& model, const typename M::value_type* x, int count,
-                                     const std::vector<int>& targets, const attribution_options& o) {
-    using T = typename M::value_type;
-    using E = attribution_detail::engine<M>;
-    attribution_detail::check_count(count);
+namespace attribution_detail {
+template <class E>
+attribution_map integrated_gradients(E& e, const typename E::T* x, int count, const std::vector<int>& targets,
+                                     const attribution_options& o) {
+    using T = typename E::T;
+    check_count(count);
     if (o.steps < 1) throw error("integrated_gradients: steps must be at least 1, got " + std::to_string(o.steps));
-    E e(model, o);
-    auto r = attribution_detail::input_shaped<E>(attribution_method::integrated_gradients, count,
+    e.use(o);
+    auto r = input_shaped<E>(attribution_method::integrated_gradients, count,
                                                  e.targets(targets, x, count), false);
     const int m = o.steps, batch = e.batch(true);
     const T x0 = T(o.baseline);
@@ -266,6 +301,15 @@ attribution_map integrated_gradients(M& model, const typename M::value_type* x, 
     });
     for (std::size_t i = 0; i < sum.size(); ++i) r.values[i] = float((double(x[i]) - double(x0)) * sum[i] / m);
     return r;
+}
+}  // namespace attribution_detail
+
+template <class M>
+attribution_map integrated_gradients(M& model, const typename M::value_type* x, int count,
+                                     const std::vector<int>& targets, const attribution_options& o) {
+    return attribution_detail::run_method(model, o, attribution_method::integrated_gradients, [&](auto& e, const auto& oo) {
+        return attribution_detail::integrated_gradients(e, x, count, targets, oo);
+    });
 }
 
 }  // namespace convis

@@ -116,22 +116,22 @@ inline double ssim(const float* a, const float* b, int h, int w) {
     return sum / (double(h - side + 1) * double(w - side + 1));
 }
 
-template <class M>
-sanity_result randomisation_check(M& model, const typename M::value_type* x, int count, const std::vector<int>& targets,
+namespace attribution_detail {
+
+template <class E>
+sanity_result randomisation_check(E& e, const typename E::T* x, int count, const std::vector<int>& targets,
                                   const sanity_options& o) {
-    using E = attribution_detail::engine<M>;
-    attribution_detail::check_count(count);
+    auto& model = e.model();
+    check_count(count);
     sanity_result r;
     r.count = count;
-    {
-        E e(model, o.attribution);
-        r.target = e.targets(targets, x, count);
-    }
+    e.use(o.attribution);
+    r.target = e.targets(targets, x, count);
     // The trained parameters, to restore at the end (host copies: one policy-independent path).
     std::vector<std::vector<float>> saved;
     for (const auto& p : model.parameter_list()) saved.emplace_back(p.values.begin(), p.values.end());
 
-    const auto maps_now = [&] { return attribute(model, x, count, r.target, o.attribution); };
+    const auto maps_now = [&] { return attribute(e, x, count, r.target, o.attribution); };
     const attribution_map original = maps_now();
     std::vector<std::vector<float>> reference;
     for (int b = 0; b < count; ++b) reference.push_back(pixel_scores(original, b));
@@ -180,6 +180,15 @@ sanity_result randomisation_check(M& model, const typename M::value_type* x, int
     }
     restore();
     return r;
+}
+
+}  // namespace attribution_detail
+
+template <class M>
+sanity_result randomisation_check(M& model, const typename M::value_type* x, int count, const std::vector<int>& targets,
+                                  const sanity_options& o) {
+    attribution_detail::engine<M> e(model);
+    return attribution_detail::randomisation_check(e, x, count, targets, o);
 }
 
 }  // namespace convis
