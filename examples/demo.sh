@@ -9,6 +9,9 @@
 #   out/invariance/   Fig. 5: distances and probabilities under translation, scale and rotation
 #   out/occlusion/    Fig. 7: occlusion maps of three test pictures
 #   out/correspondence/  Table 1: part correspondence against random masks
+#   out/attribution/  beyond the paper: Grad-CAM, Guided Grad-CAM, integrated gradients, SmoothGrad maps
+#   out/faithfulness/ deletion AUC of Grad-CAM, the deconvnet, integrated gradients and a random map;
+#                     the parameter-randomisation sanity check of Grad-CAM and guided backpropagation
 #   out/report.html   every figure on one self-contained page, with captions
 #
 #   bash examples/demo.sh              EPOCHS=2 by default (about 3 minutes on 2 cores once built: 88.9%)
@@ -79,6 +82,23 @@ mkdir -p "$out/correspondence"
     --boxes "0,9,6,11;0,9,6,11;0,9,6,11;0,9,6,11;0,9,6,11" --random 20 --out "$out/correspondence/waistband.json"
 "$convis" correspondence "${model[@]}" --input "$images" --index 0,23,28,39,68 --part "ankle boot toe" \
     --boxes "15,0,7,8;15,0,7,8;15,0,7,8;15,0,7,8;15,0,7,8" --random 20 --out "$out/correspondence/toe.json"
+
+echo
+echo "== Beyond the paper: attribution maps of the occlusion pictures, and whether the maps are faithful =="
+for method in gradcam guided-gradcam integrated-gradients smoothgrad; do
+    "$convis" attribute "${model[@]}" --input "$images" --index 0,6,7 --method "$method" --out "$out/attribution/$method"
+done
+# Deletion over the first 100 test pictures, each explained for its predicted class: a faithful map
+# removes what the class needs first, so its curve falls faster than a random map's.
+first100=$(seq -s, 0 99)
+for method in gradcam deconvnet integrated-gradients random; do
+    "$convis" faithfulness "${model[@]}" --input "$images" --index "$first100" --method "$method" --metric deletion \
+        --out "$out/faithfulness/deletion-$method"
+done
+for method in gradcam guided-backprop; do
+    "$convis" faithfulness "${model[@]}" --input "$images" --index "$(seq -s, 0 15)" --method "$method" --metric sanity \
+        --out "$out/faithfulness/sanity-$method"
+done
 
 echo
 "$convis" report --run "$out" --out "$out/report.html"

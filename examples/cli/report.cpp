@@ -9,6 +9,8 @@
 //   DIR/invariance/<name>/invariance.json   Fig. 5 curves              (convis invariance --out DIR/invariance/<name>)
 //   DIR/occlusion/<name>/occlusion.json     Fig. 7 maps                (convis occlusion --out DIR/occlusion/<name>)
 //   DIR/correspondence/<part>.json     Table 1                         (convis correspondence --out DIR/correspondence/<part>.json)
+//   DIR/attribution/<name>/attribute.json   attribution maps           (convis attribute --out DIR/attribution/<name>)
+//   DIR/faithfulness/<name>/faithfulness.json  deletion, insertion, sanity  (convis faithfulness --out DIR/faithfulness/<name>)
 // Sections whose files are missing say so; a file that is there but unreadable is an error.
 #include <algorithm>
 #include <cstdio>
@@ -22,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include <convis/core/error.hpp>
+#include <convis/io/grid.hpp>
 #include <convis/io/html.hpp>
 #include <convis/io/text_file.hpp>
 #include <convis/io/image.hpp>
@@ -229,6 +232,77 @@ void correspondence_section(convis::html_report& h, const fs::path& run) {
             sizes + ").");
 }
 
+/// What a map explains, for captions: "gradcam (layer relu5)", "integrated-gradients (64 steps)".
+std::string method_words(const json& j) {
+    std::string s = j.at("method").get<std::string>();
+    std::vector<std::string> how;
+    if (j.contains("layer")) how.push_back("layer " + j.at("layer").get<std::string>());
+    if (j.contains("base")) how.push_back("over " + j.at("base").get<std::string>() + ", " + std::to_string(j.at("samples").get<int>()) +
+                                          " samples, noise " + fixed(j.at("noise").get<double>(), 2));
+    if (j.contains("steps")) how.push_back(std::to_string(j.at("steps").get<int>()) + " steps");
+    return how.empty() ? s : s + " (" + join(json(how)) + ")";
+}
+
+void attribution_section(convis::html_report& h, const fs::path& run) {
+    h.heading("Attribution maps (beyond the paper)");
+    const auto dirs = entries(run / "attribution");
+    if (dirs.empty()) return h.paragraph("No attribution maps here (" + (run / "attribution").string() + " is missing).");
+    h.paragraph("What each method says the classifier looked at: the map over the picture in grey, Σ over colour channels "
+                "of |attribution| per pixel, scaled so that the top 2% saturate (Captum's \"blended heat map\"). "
+                "include/convis/analysis/attribution/method.hpp defines every method.");
+    for (const auto& dir : dirs) {
+        const json j = read_json(dir / "attribute.json");
+        std::vector<convis::image> overlays;
+        std::string what;
+        for (const auto& img : j.at("images")) {
+            overlays.push_back(convis::read_image((dir / img.at("overlay").get<std::string>()).string()));
+            what += (what.empty() ? "" : "; ") + img.at("input").get<std::string>() + ": " +
+                    img.at("target_name").get<std::string>() + " (p = " + fixed(img.at("probability").get<double>(), 3) + ")";
+        }
+        h.figure(convis::stack_horizontal(overlays), method_words(j) + ", for the class each picture is explained as: " + what + ".");
+    }
+}
+
+void faithfulness_section(convis::html_report& h, const fs::path& run) {
+    h.heading("Are the maps faithful? Deletion, insertion and the sanity check");
+    const auto dirs = entries(run / "faithfulness");
+    if (dirs.empty()) return h.paragraph("No faithfulness results here (" + (run / "faithfulness").string() + " is missing).");
+    std::vector<std::vector<std::string>> rows;
+    std::vector<std::pair<std::string, std::string>> curves;
+    std::string sizes;
+    for (const auto& dir : dirs) {
+        const json j = read_json(dir / "faithfulness.json");
+        const std::string metric = j.at("metric");
+        const std::string svg = read_text(dir / "curve.svg");
+        if (metric == "sanity") {
+            std::string stages;
+            const auto& names = j.at("stages");
+            for (std::size_t i = 0; i < names.size(); ++i)
+                stages += (i ? ", " : "") + names[i].get<std::string>() + " " + fixed(j.at("mean_spearman")[i].get<double>(), 2) +
+                          " / " + fixed(j.at("mean_ssim")[i].get<double>(), 2);
+            curves.emplace_back(svg, j.at("method").get<std::string>() +
+                                         ": cascading randomisation of the parameters, top layer first; mean Spearman rank "
+                                         "correlation and SSIM of the map with the trained model's over " +
+                                         std::to_string(j.at("target").size()) + " pictures (stage Spearman / SSIM: " + stages +
+                                         "). A map that keeps its likeness explains the picture, not the model.");
+            continue;
+        }
+        const std::size_t n = j.at("auc").size();
+        rows.push_back({method_words(j), metric, fixed(j.at("mean_auc").get<double>(), 4), fixed(j.at("average_drop").get<double>(), 1),
+                        fixed(j.at("increase_in_confidence").get<double>(), 1), std::to_string(n)});
+        curves.emplace_back(svg, method_words(j) + ": the probability of each picture's class as pixels are " +
+                                     (metric == "deletion" ? "removed (set to the mean)" : "inserted into the mean picture") +
+                                     " in the map's order, " + std::to_string(j.at("curve_steps").get<int>()) +
+                                     " steps; the mean curve's AUC in the legend.");
+    }
+    if (!rows.empty())
+        h.table({"method", "metric", "mean AUC", "average drop (%)", "increase in confidence (%)", "pictures"}, rows,
+                "Deletion AUC: lower means the map found what the class depends on (a random map is the floor to beat); "
+                "insertion AUC: higher is better. Average drop and increase in confidence (Chattopadhay et al. 2018): "
+                "the picture masked by the map scaled to [0, 1], against the picture.");
+    for (const auto& [svg, caption] : curves) h.figure_svg(svg, caption);
+}
+
 void run_report(const report_options& o) {
     const fs::path run(o.run);
     if (!fs::is_directory(run)) throw convis::error("--run " + o.run + ": not a folder");
@@ -250,6 +324,8 @@ void run_report(const report_options& o) {
     section("invariance", invariance_section);
     section("occlusion", occlusion_section);
     section("correspondence", correspondence_section);
+    section("attribution", attribution_section);
+    section("faithfulness", faithfulness_section);
     if (!o.out.empty() && fs::path(o.out).has_parent_path()) fs::create_directories(fs::path(o.out).parent_path());
     h.write(o.out);
     std::printf("wrote %s\n", o.out.c_str());
@@ -260,7 +336,7 @@ void run_report(const report_options& o) {
 command add_report(CLI::App& parent) {
     auto* app = parent.add_subcommand("report", "One self-contained HTML page with every figure of a run folder");
     auto o = std::make_shared<report_options>();
-    app->add_option("--run", o->run, "Folder holding train/, top9/, evolution/, invariance/, occlusion/, correspondence/")
+    app->add_option("--run", o->run, "Folder holding train/, top9/, evolution/, invariance/, occlusion/, correspondence/, attribution/, faithfulness/")
         ->required();
     app->add_option("--out", o->out, "The HTML file to write")->required();
     return {app, [o] { run_report(*o); }};

@@ -416,6 +416,55 @@ if [[ $rc -eq 0 && -s run/correspondence/top.png ]] && grep -q '"pool5"' run/cor
 else
     fail "correspondence: exit $rc, $(cat err.txt)"
 fi
+for method in gradcam integrated-gradients; do
+    run attribute --model zfnet28 --classes 10 --weights trained/model.safetensors --input $test_images --index 0,3 \
+        --method $method --steps 8 --out run/attribution/$method
+    if [[ $rc -eq 0 && -s run/attribution/$method/overlay_1.png ]] && grep -q "\"method\": \"$method\"" run/attribution/$method/attribute.json; then
+        pass "attribute --method $method writes the overlays and attribute.json"
+    else
+        fail "attribute --method $method: exit $rc, $(cat err.txt)"
+    fi
+done
+grep -q '"attribution":{"dtype":"F32","shape":\[2,28,28\]' run/attribution/gradcam/attribution.safetensors &&
+    grep -q '"attribution":{"dtype":"F32","shape":\[2,1,28,28\]' run/attribution/integrated-gradients/attribution.safetensors &&
+    grep -q '"target":{"dtype":"I64","shape":\[2\]' run/attribution/gradcam/attribution.safetensors &&
+    pass "attribution.safetensors holds attribution [N,H,W] (CAM) or [N,C,H,W] (gradients) and target" ||
+    fail "attribution.safetensors: $(head -c 300 run/attribution/gradcam/attribution.safetensors)"
+run attribute --model zfnet28 --classes 10 --weights trained/model.safetensors --input $test_images --index 0,3 \
+    --method smoothgrad --base integrated-gradients --steps 4 --samples 3 --noise 0.1 --target 5 --out run/attribution/smoothgrad
+if [[ $rc -eq 0 ]] && grep -q '"base": "integrated-gradients"' run/attribution/smoothgrad/attribute.json &&
+    grep -q '"target": 5' run/attribution/smoothgrad/attribute.json; then
+    pass "attribute: SmoothGrad over integrated gradients for a chosen class"
+else
+    fail "attribute smoothgrad: exit $rc, $(cat err.txt)"
+fi
+run faithfulness --model zfnet28 --classes 10 --weights trained/model.safetensors --input $test_images --index 0,1,2,3 \
+    --method gradcam --metric deletion --curve-steps 8 --out run/faithfulness/deletion-gradcam
+if [[ $rc -eq 0 && -s run/faithfulness/deletion-gradcam/curve.svg ]] &&
+    grep -q '"mean_auc"' run/faithfulness/deletion-gradcam/faithfulness.json &&
+    grep -q '"average_drop"' run/faithfulness/deletion-gradcam/faithfulness.json; then
+    pass "faithfulness --metric deletion writes the curve, its AUC and the confidence drop"
+else
+    fail "faithfulness deletion: exit $rc, $(cat err.txt)"
+fi
+run faithfulness --model zfnet28 --classes 10 --weights trained/model.safetensors --input $test_images --index 0,1 \
+    --method saliency --metric sanity --out run/faithfulness/sanity-saliency
+if [[ $rc -eq 0 && -s run/faithfulness/sanity-saliency/curve.svg ]] &&
+    grep -q '"conv1"' run/faithfulness/sanity-saliency/faithfulness.json; then
+    pass "faithfulness --metric sanity randomises every layer down to conv1"
+else
+    fail "faithfulness sanity: exit $rc, $(cat err.txt)"
+fi
+expect_fail 2 "attribute: unknown method" 'gradcam+' -- attribute --model zfnet28 --classes 10 \
+    --weights trained/model.safetensors --input $test_images --method gradcam+ --out t_bad
+expect_fail 1 "attribute: a layer without feature maps" 'need feature maps' -- attribute --model zfnet28 --classes 10 \
+    --weights trained/model.safetensors --input $test_images --method gradcam --layer fc6 --out t_bad
+expect_fail 1 "attribute: target out of range" 'outside' -- attribute --model zfnet28 --classes 10 \
+    --weights trained/model.safetensors --input $test_images --method saliency --target 10 --out t_bad
+expect_fail 1 "attribute: memory limit below the model" 'memory limit of 1 MiB' -- attribute --model zfnet28 --classes 10 \
+    --weights trained/model.safetensors --input $test_images --method integrated-gradients --memory 1 --out t_bad
+expect_fail 2 "faithfulness: unknown metric" '--metric' -- faithfulness --model zfnet28 --classes 10 \
+    --weights trained/model.safetensors --input $test_images --method gradcam --metric pointing --out t_bad
 run report --run run --out run/report.html
 if [[ $rc -eq 0 ]] && [[ $(grep -o 'data:image/png;base64' run/report.html | wc -l) -ge 10 ]] &&
     grep -q '<svg' run/report.html && ! grep -q 'src="http' run/report.html; then

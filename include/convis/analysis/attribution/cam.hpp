@@ -194,7 +194,8 @@ attribution_map score_cam(E& e, const typename E::T* x, int count, const std::ve
     const int batch = e.batch(false), classes = e.classes();
     const bool softmaxed = ends_in_softmax(e.table());
     std::vector<float> a(l.size()), masks(std::size_t(l.maps) * pixels), cam(l.plane());
-    std::vector<T> copies(std::size_t(batch) * E::input_size), probs(std::size_t(batch) * classes);
+    T* copies = e.copies(std::size_t(batch) * E::input_size);
+    std::vector<T> probs(std::size_t(batch) * classes);
     std::vector<double> w(std::size_t(l.maps));
     for (int b = 0; b < count; ++b) {
         const T* xb = x + std::size_t(b) * E::input_size;
@@ -207,11 +208,11 @@ attribution_map score_cam(E& e, const typename E::T* x, int count, const std::ve
         E::for_batches(l.maps, batch, [&](int first, int n) {
             for (int j = 0; j < n; ++j) {
                 const float* mk = masks.data() + std::size_t(first + j) * pixels;
-                T* p = copies.data() + std::size_t(j) * E::input_size;
+                T* p = copies + std::size_t(j) * E::input_size;
                 for (int ch = 0; ch < E::channels; ++ch)
                     for (std::size_t i = 0; i < pixels; ++i) p[std::size_t(ch) * pixels + i] = xb[std::size_t(ch) * pixels + i] * mk[i];
             }
-            class_probabilities(e.forward(copies.data(), n), n, classes, softmaxed, probs.data());
+            class_probabilities(e.forward(copies, n), n, classes, softmaxed, probs.data());
             for (int j = 0; j < n; ++j) w[std::size_t(first + j)] = double(probs[std::size_t(j) * classes + c]);
         });
         weighted_sum(a.data(), w.data(), l, cam.data());

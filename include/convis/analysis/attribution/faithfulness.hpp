@@ -114,13 +114,14 @@ deletion_result deletion_curve(E& e, const typename E::T* x, const attribution_m
     for (int k = 0; k < points; ++k) r.fraction.push_back(float(std::min(k * per_step, pixels)) / float(pixels));
     r.score.resize(std::size_t(map.count) * points);
     const int batch = e.batch(false);
-    std::vector<T> copies(std::size_t(batch) * E::input_size), probs(std::size_t(batch) * classes);
+    T* copies = e.copies(std::size_t(batch) * E::input_size);
+    std::vector<T> probs(std::size_t(batch) * classes);
     for (int b = 0; b < map.count; ++b) {
         const T* xb = x + std::size_t(b) * E::input_size;
         const std::vector<int> order = importance_order(pixel_scores(map, b));
         E::for_batches(points, batch, [&](int first, int n) {
             for (int j = 0; j < n; ++j) {
-                T* p = copies.data() + std::size_t(j) * E::input_size;
+                T* p = copies + std::size_t(j) * E::input_size;
                 const int changed = std::min((first + j) * per_step, pixels);
                 if (o.insertion) std::fill(p, p + E::input_size, T(o.fill));
                 else std::copy(xb, xb + E::input_size, p);
@@ -130,7 +131,7 @@ deletion_result deletion_curve(E& e, const typename E::T* x, const attribution_m
                         p[at] = o.insertion ? xb[at] : T(o.fill);
                     }
             }
-            class_probabilities(e.forward(copies.data(), n), n, classes, softmaxed, probs.data());
+            class_probabilities(e.forward(copies, n), n, classes, softmaxed, probs.data());
             for (int j = 0; j < n; ++j)
                 r.score[std::size_t(b) * points + std::size_t(first + j)] =
                     float(probs[std::size_t(j) * classes + map.target[std::size_t(b)]]);

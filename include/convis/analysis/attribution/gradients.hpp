@@ -161,6 +161,18 @@ public:
 
     /// Calls f(first, count) over 0..n−1 in batches of at most `batch`, all of about equal size (a
     /// short last batch costs more per copy than the others).
+    /// Scratch that a method reuses from call to call (a fresh large vector's pages are faulted in
+    /// anew each time: 6% of integrated gradients' time on ZFNet). `copies` holds at least n
+    /// values; `sums` exactly n zeros. Methods that call other methods keep their own.
+    T* copies(std::size_t n) {
+        if (copies_.size() < n) copies_.resize(n);
+        return copies_.data();
+    }
+    double* sums(std::size_t n) {
+        sums_.assign(n, 0.0);
+        return sums_.data();
+    }
+
     template <class F>
     static void for_batches(int n, int batch, F&& f) {
         const int batches = (n + batch - 1) / batch;
@@ -178,7 +190,8 @@ private:
     std::vector<layer_row> table_;
     attribution_options options_;
     int logit_ = 0, classes_ = 0;
-    std::vector<T> signal_;
+    std::vector<T> signal_, copies_;
+    std::vector<double> sums_;
 };
 
 /// An empty map of `n` images shaped like the input (channels > 1 unless `pixel`).
@@ -287,8 +300,8 @@ attribution_map integrated_gradients(E& e, const typename E::T* x, int count, co
                                                  e.targets(targets, x, count), false);
     const int m = o.steps, batch = e.batch(true);
     const T x0 = T(o.baseline);
-    std::vector<double> sum(std::size_t(count) * E::input_size, 0.0);
-    std::vector<T> path(std::size_t(batch) * E::input_size);
+    double* sum = e.sums(std::size_t(count) * E::input_size);
+    T* path = e.copies(std::size_t(batch) * E::input_size);
     std::vector<int> target(static_cast<std::size_t>(batch));
     // The count × m path points in order, image by image; a batch may span two images.
     E::for_batches(count * m, batch, [&](int first, int n) {
@@ -296,19 +309,20 @@ attribution_map integrated_gradients(E& e, const typename E::T* x, int count, co
             const int b = (first + j) / m, k = (first + j) % m + 1;
             const T alpha = T(double(k) / m);
             const T* xb = x + std::size_t(b) * E::input_size;
-            T* p = path.data() + std::size_t(j) * E::input_size;
+            T* p = path + std::size_t(j) * E::input_size;
             for (std::size_t i = 0; i < E::input_size; ++i) p[i] = x0 + alpha * (xb[i] - x0);
             target[std::size_t(j)] = r.target[std::size_t(b)];
         }
-        e.forward(path.data(), n);
+        e.forward(path, n);
         const T* g = e.gradient(target.data(), n, -1);
         for (int j = 0; j < n; ++j) {
-            double* s = sum.data() + std::size_t((first + j) / m) * E::input_size;
+            double* s = sum + std::size_t((first + j) / m) * E::input_size;
             const T* gj = g + std::size_t(j) * E::input_size;
             for (std::size_t i = 0; i < E::input_size; ++i) s[i] += double(gj[i]);
         }
     });
-    for (std::size_t i = 0; i < sum.size(); ++i) r.values[i] = float((double(x[i]) - double(x0)) * sum[i] / m);
+    for (std::size_t i = 0; i < std::size_t(count) * E::input_size; ++i)
+        r.values[i] = float((double(x[i]) - double(x0)) * sum[i] / m);
     return r;
 }
 }  // namespace attribution_detail

@@ -202,10 +202,12 @@ struct ops<cpu> {
     template <class T>
     static void conv2d_backward(const conv2d_desc& d, const T* x, const T* w, const T* gy, T* gx,
                                 T* gw, T* gb, scratch<cpu, T>& work) {
-        if (gw == nullptr && gx != nullptr) return conv2d_transpose_box(d, w, gy, gx, work);
+        // A signal that covers every image's map (a gradient from the logits: the attribution
+        // methods) takes the batched path below; a sparse one (a projected activation) is cropped.
+        if (gw == nullptr && gx != nullptr && !covers_maps(d, gy)) return conv2d_transpose_box(d, w, gy, gx, work);
         if constexpr (std::is_same_v<T, float>)
             if (gx != nullptr && cpu_winograd::serves_input_gradient<T>(d)) {
-                conv2d_backward_dense(d, x, w, gy, static_cast<T*>(nullptr), gw, gb, work);
+                if (gw != nullptr) conv2d_backward_dense(d, x, w, gy, static_cast<T*>(nullptr), gw, gb, work);
                 return cpu_winograd::input_gradient(d, w, gy, gx, work.winograd);
             }
         conv2d_backward_dense(d, x, w, gy, gx, gw, gb, work);
@@ -216,6 +218,42 @@ private:
     /// the box of output pixels where gy is not zero. A projected activation starts as one pixel
     /// and spreads only over its receptive field, so most of each map is zero: cropping skips it.
     /// (An image whose box covers most of the map takes the dense path.)
+    /// The box [h0, h1) × [w0, w1) of one image's output gradient outside which it is zero (empty:
+    /// h1 <= h0), over all channels.
+    struct nonzero_box {
+        int h0, h1, w0, w1;
+        /// Whether the box covers more than 60% of the map: then cropping saves too little.
+        bool covers(const conv2d_desc& d) const {
+            return h1 > h0 && std::size_t(h1 - h0) * std::size_t(w1 - w0) * 10 > std::size_t(d.out_h) * d.out_w * 6;
+        }
+    };
+    template <class T>
+    static nonzero_box box_of(const conv2d_desc& d, const T* g) {
+        const std::size_t out_plane = std::size_t(d.out_h) * d.out_w;
+        nonzero_box b{d.out_h, 0, d.out_w, 0};
+        for (int c = 0; c < d.out_c; ++c)
+            for (int h = 0; h < d.out_h; ++h) {
+                const T* row = g + c * out_plane + std::size_t(h) * d.out_w;
+                bool any = false;
+                for (int x = 0; x < d.out_w; ++x) any |= row[x] != T(0);  // NaN counts as non-zero
+                if (!any) continue;
+                b.h0 = std::min(b.h0, h), b.h1 = std::max(b.h1, h + 1);
+                int lo = 0, hi = d.out_w;
+                while (row[lo] == T(0)) ++lo;
+                while (row[hi - 1] == T(0)) --hi;
+                b.w0 = std::min(b.w0, lo), b.w1 = std::max(b.w1, hi);
+            }
+        return b;
+    }
+    /// Whether every image's output gradient covers its map (box_of(...).covers).
+    template <class T>
+    static bool covers_maps(const conv2d_desc& d, const T* gy) {
+        const std::size_t out_size = std::size_t(d.out_c) * d.out_h * d.out_w;
+        for (int n = 0; n < d.batch; ++n)
+            if (!box_of(d, gy + n * out_size).covers(d)) return false;
+        return true;
+    }
+
     template <class T>
     static void conv2d_transpose_box(const conv2d_desc& d, const T* w, const T* gy, T* gx, scratch<cpu, T>& work) {
         const std::size_t in_plane = std::size_t(d.in_h) * d.in_w, in_size = std::size_t(d.in_c) * in_plane;
@@ -224,19 +262,8 @@ private:
         for (int n = 0; n < d.batch; ++n) {
             const T* g = gy + n * out_size;
             T* out = gx + n * in_size;
-            int h0 = d.out_h, h1 = 0, w0 = d.out_w, w1 = 0;  // the box [h0, h1) × [w0, w1)
-            for (int c = 0; c < d.out_c; ++c)
-                for (int h = 0; h < d.out_h; ++h) {
-                    const T* row = g + c * out_plane + std::size_t(h) * d.out_w;
-                    bool any = false;
-                    for (int x = 0; x < d.out_w; ++x) any |= row[x] != T(0);  // NaN counts as non-zero
-                    if (!any) continue;
-                    h0 = std::min(h0, h), h1 = std::max(h1, h + 1);
-                    int a = 0, b = d.out_w;
-                    while (row[a] == T(0)) ++a;
-                    while (row[b - 1] == T(0)) --b;
-                    w0 = std::min(w0, a), w1 = std::max(w1, b);
-                }
+            const nonzero_box box = box_of(d, g);
+            const int h0 = box.h0, h1 = box.h1, w0 = box.w0, w1 = box.w1;
             conv2d_desc one = d;
             one.batch = 1;
             if (h1 <= h0) {  // all zero
@@ -244,7 +271,7 @@ private:
                 continue;
             }
             const int bh = h1 - h0, bw = w1 - w0;
-            if (std::size_t(bh) * bw * 10 > out_plane * 6) {
+            if (box.covers(d)) {
                 conv2d_backward_dense(one, static_cast<const T*>(nullptr), w, g, out, static_cast<T*>(nullptr),
                                       static_cast<T*>(nullptr), work);
                 continue;
