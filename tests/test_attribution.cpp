@@ -240,3 +240,62 @@ TEST_CASE("the randomisation check: identical at the start, trained weights rest
     CHECK(r.mean_spearman.back() < 0.9f);  // a map of random weights is not the trained one's
     CHECK(test::host_copy(t.model->parameters()) == before);
 }
+
+namespace {
+// A residual stack with BatchNorm and average pooling (the zoo's layers), small enough to build here.
+using Blocks = Sequential<Input<3, 12, 12>,
+    Named<"conv1", Conv2d<3, 8, 3, 1, 1, no_bias>>, Named<"bn1", BatchNorm2d<8>>, Named<"relu", ReLU>,
+    Named<"pool", AvgPool2d<3, 2, 1>>,
+    Named<"layer1", Residual<Body<Named<"conv1", Conv2d<8, 16, 3, 2, 1, no_bias>>, Named<"bn1", BatchNorm2d<16>>,
+                                  Named<"relu", ReLU>, Named<"conv2", Conv2d<16, 16, 3, 1, 1, no_bias>>,
+                                  Named<"bn2", BatchNorm2d<16>>>,
+                             Shortcut<Named<"downsample.0", Conv2d<8, 16, 1, 2, 0, no_bias>>,
+                                      Named<"downsample.1", BatchNorm2d<16>>>,
+                             ReLU>>,
+    Named<"gap", GlobalAvgPool>, Flatten, Named<"fc", Linear<16, 5>>>;
+
+/// Integrated gradients' completeness (Sundararajan et al.): Σ IG = y_c(x) − y_c(x') as the steps
+/// grow — a check of the path sum that needs no reference.
+template <class M>
+void check_completeness(M& model, const std::vector<double>& x, int count, int classes) {
+    attribution_options o;
+    o.steps = 512;
+    o.baseline = 0;
+    const attribution_map m = integrated_gradients(model, x.data(), count, {}, o);
+    using In = typename M::net_type::input_shape;
+    const auto y = test::host_copy(model.forward(TensorView<In, const double>(x.data(), count)));
+    const std::vector<double> zeros(x.size(), 0.0);
+    const auto y0 = test::host_copy(model.forward(TensorView<In, const double>(zeros.data(), count)));
+    for (int b = 0; b < count; ++b) {
+        double total = 0;
+        for (std::size_t i = 0; i < m.sample_size(); ++i) total += m.sample(b)[i];
+        const int c = m.target[std::size_t(b)];
+        const double gap = y[std::size_t(b * classes + c)] - y0[std::size_t(b * classes + c)];
+        INFO("image " << b << ": sum of IG " << total << ", y(x) - y(0) " << gap);
+        CHECK(std::abs(total - gap) <= 0.02 * std::abs(gap) + 1e-6);
+    }
+}
+}  // namespace
+
+TEST_CASE("integrated gradients sum to y(x) - y(baseline): ZFNet28 and a residual stack with BatchNorm") {
+    small_net<> t(small_fixture());
+    check_completeness(*t.model, t.x, 2, 10);
+
+    auto blocks = std::make_unique<Model<Blocks, cpu, double>>();
+    test::fill_formula(*blocks, 4);
+    const auto input = test::formula_input(4, 2 * Blocks::input_shape::size);
+    const std::vector<double> x(input.begin(), input.end());
+    check_completeness(*blocks, x, 2, 5);
+
+    // Every method runs on the residual stack; the CAM family reads its last block by default.
+    for (const auto name : attribution_method_names) {
+        CAPTURE(name);
+        attribution_options o;
+        o.method = parse_attribution_method(name);
+        o.steps = 4, o.samples = 2;
+        const attribution_map m = attribute(*blocks, x.data(), 2, {}, o);
+        CHECK(m.values.size() == 2 * m.sample_size());
+        CHECK(std::all_of(m.values.begin(), m.values.end(), [](float v) { return std::isfinite(v); }));
+        if (reads_layer(m.method)) CHECK(Blocks::name(m.layer) == "layer1");
+    }
+}

@@ -24,8 +24,6 @@
 namespace convis_cli {
 namespace {
 
-/// The enlargement that shows a small input at about 224 pixels.
-int display_factor(int height) { return std::max(1, (224 + height - 1) / height); }
 
 /// The picture in grey, enlarged k times: what the map is drawn over.
 convis::image grey_picture(const convis::image& p, int k) {

@@ -1,6 +1,7 @@
 #pragma once
 // The analysis subcommands' inputs (--input, --index, --label, --labels) read through the
 // library's data/inputs.hpp: this file only turns the options' text into its arguments.
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,9 @@ using convis::input_batch;
 inline bool ends_with(const std::string& s, const std::string& tail) {
     return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
+
+/// The enlargement that shows a small input at about 224 pixels.
+inline int display_factor(int height) { return std::max(1, (224 + height - 1) / height); }
 
 /// --index: a comma list of picture numbers (empty: the first).
 inline std::vector<int> parse_index(const std::string& index) {

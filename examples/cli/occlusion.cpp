@@ -35,8 +35,6 @@ struct occlusion_cli_options {
     float fill = 0;
 };
 
-/// The enlargement that shows a small input at about 224 pixels.
-int display_factor(int height) { return std::max(1, (224 + height - 1) / height); }
 
 void run_occlusion(const occlusion_cli_options& o) {
     namespace fs = std::filesystem;

@@ -3,7 +3,7 @@
 
     /usr/bin/python3 tests/golden/make_attribution_fixtures.py
 
-Needs Debian's python3-torch (not torchvision); the C++ tests never do.  Deterministic: a fixed
+Needs Debian's python3-torch and python3-torchvision (the formula is make_zoo_fixtures.py's); the C++ tests never do.  Deterministic: a fixed
 thread count and fixed seeds, so a re-run with the same PyTorch gives byte-identical files.
 Numerics as make_fixtures.py: every value is created in float64 and rounded to float32 (the formula
 weights and input, the metric maps), every reference is computed in float64 from those values, and
@@ -61,10 +61,11 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from make_fixtures import naive_lrn, write_safetensors  # noqa: E402
+import make_zoo_fixtures as zoo  # noqa: E402
+from make_zoo_fixtures import stream, uniform  # noqa: E402
 
 DT = torch.float64
 SEED = 19
-MASK = (1 << 64) - 1
 THREADS = 2
 
 LRN_ARGS = dict(size=5, alpha=1e-4, beta=0.75, k=2.0)
@@ -78,45 +79,10 @@ def f32(t):
 
 
 # ---------------------------------------------------------------------------------------------
-# counter_random (include/convis/core/counter_random.hpp) and the formula (make_zoo_fixtures.py)
+# counter_random (include/convis/core/counter_random.hpp) and the formula: make_zoo_fixtures.py's
 # ---------------------------------------------------------------------------------------------
-def mix(z):
-    z = np.asarray(z, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
-
-
-def stream(seed, call):
-    with np.errstate(over="ignore"):
-        return int(mix(np.uint64(seed) ^ mix(np.uint64((call + 0x9E3779B97F4A7C15) & MASK))))
-
-
-def uniform(st, n):
-    """Elements 0..n-1 of stream st."""
-    with np.errstate(over="ignore"):
-        z = mix(np.uint64(st) + np.arange(n, dtype=np.uint64))
-    return (z >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
-
-
-def fnv1a(name):
-    h = 0xCBF29CE484222325
-    for b in name.encode():
-        h = ((h ^ b) * 0x100000001B3) & MASK
-    return h
-
-
 def formula(name, shape, fan_in):
-    u = uniform(stream(SEED, fnv1a(name)), int(np.prod(shape)))
-    if name == "input":
-        v = 2 * u - 1
-    elif name.endswith("bias"):
-        v = 0.2 * (u - 0.5)
-    else:
-        assert len(shape) >= 2, name
-        v = (2 * u - 1) * math.sqrt(6.0 / fan_in)
-    return f32(torch.from_numpy(v.reshape(shape)))
+    return zoo.formula(name, shape, fan_in, SEED)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -89,8 +89,8 @@ def fnv1a(name):
     return h
 
 
-def formula(name, shape, fan_in):
-    u = uniform(stream(SEED, fnv1a(name)), int(np.prod(shape)))
+def formula(name, shape, fan_in, seed=SEED):
+    u = uniform(stream(seed, fnv1a(name)), int(np.prod(shape)))
     if name == "input":
         v = 2 * u - 1
     elif name.endswith("running_mean") or name.endswith("bias"):
