@@ -443,7 +443,8 @@ TEST_CASE("the attribution suite runs unchanged on the GPU: every method and the
     init_kaiming(c, 6);
     init_kaiming(g, 6);
     const auto x = random_values(3 * Small::input_shape::size);
-    Attributor ac(c), ag(g);
+    Attributor ac(c);
+    Attributor ag(g);
     for (const auto name : attribution_method_names) {
         CAPTURE(name);
         attribution_options o;
