@@ -141,6 +141,8 @@ TEST_CASE("deletion and insertion curves, AUC and confidence drop match PyTorch"
         test::check_close<float>(r.auc, f, name + ".auc", 1e-5);
         CHECK(r.mean_auc == doctest::Approx((r.auc[0] + r.auc[1]) / 2));
     }
+    // The order: descending, ties by the lower pixel index, NaN last.
+    CHECK(attribution_detail::importance_order({1, 3, 3, 2, std::nanf(""), 3}) == std::vector<int>{1, 2, 5, 3, 0, 4});
     // Batches of any size give the same curve.
     o.insertion = false;
     o.batch = 2;

@@ -15,7 +15,9 @@
 // The fill is in the network's input space: 0 is the mean picture. The changed copies run forward
 // in batches that fit options.memory_limit (no gradient is taken).
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
+#include <limits>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -84,11 +86,19 @@ void check_map(const attribution_map& map, const char* who) {
                     " x " + std::to_string(E::width) + " (one target per image)");
 }
 
-/// Pixel indices by descending score; ties keep the lower index first.
+/// Pixel indices by descending score; ties keep the lower index first; NaN counts as least.
+/// (std::sort with the index as tie-break: the stable order, without stable_sort's temporary
+/// buffer, which libstdc++ 12 marks deprecated under clang.)
 inline std::vector<int> importance_order(const std::vector<float>& score) {
+    std::vector<float> key(score);
+    for (float& v : key)
+        if (std::isnan(v)) v = -std::numeric_limits<float>::infinity();
     std::vector<int> order(score.size());
     std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return score[std::size_t(a)] > score[std::size_t(b)]; });
+    std::sort(order.begin(), order.end(), [&](int a, int b) {
+        const float ka = key[std::size_t(a)], kb = key[std::size_t(b)];
+        return ka > kb || (ka == kb && a < b);
+    });
     return order;
 }
 
