@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstdint>
 #include <numbers>
+#include <type_traits>
 #include <vector>
 
 #include "../../core/counter_random.hpp"
@@ -39,20 +40,18 @@ template <class M>
 attribution_map noise_tunnel(M& model, const typename M::value_type* x, int count, const std::vector<int>& targets,
                              const attribution_options& o, bool variance);
 
-/// Uniform [0, 1) noise per pixel from counter_random's stream(o.seed, b), [N,H,W].
+/// Uniform [0, 1) noise per pixel from counter_random's stream(o.seed, b), [N,H,W], for M's input
+/// size; `targets` (one per image) are recorded as they are.
 template <class M>
-attribution_map random_map(M& model, int count, const std::vector<int>& targets, const attribution_options& o = {});
+attribution_map random_map(int count, std::vector<int> targets, const attribution_options& o = {});
 
 // ---- details ------------------------------------------------------------------------------------
 
 template <class M>
-attribution_map random_map(M& model, int count, const std::vector<int>& targets, const attribution_options& o) {
+attribution_map random_map(int count, std::vector<int> targets, const attribution_options& o) {
     using E = attribution_detail::engine<M>;
     attribution_detail::check_count(count);
-    std::vector<int> t(std::size_t(count), -1);
-    for (int b = 0; b < count && !targets.empty(); ++b) t[std::size_t(b)] = targets[targets.size() == 1 ? 0 : std::size_t(b)];
-    (void)model;
-    auto r = attribution_detail::input_shaped<E>(attribution_method::random, count, std::move(t), true);
+    auto r = attribution_detail::input_shaped<E>(attribution_method::random, count, std::move(targets), true);
     for (int b = 0; b < count; ++b) {
         const std::uint64_t st = counter_random::stream(o.seed, std::uint64_t(b));
         float* v = r.sample(b);
@@ -150,7 +149,7 @@ attribution_map attribute(E& e, const typename E::T* x, int count, const std::ve
         case attribution_method::random: {
             check_count(count);
             e.use(o);
-            return random_map(e.model(), count, e.targets(targets, x, count), o);
+            return random_map<std::remove_reference_t<decltype(e.model())>>(count, e.targets(targets, x, count), o);
         }
     }
     throw error("attribute: unknown method " + std::to_string(int(o.method)));

@@ -63,12 +63,6 @@ inline constexpr std::string_view attribution_method_names[] = {
 inline attribution_method parse_attribution_method(std::string_view name);
 inline std::string_view attribution_name(attribution_method m) { return attribution_method_names[int(m)]; }
 
-/// Whether a method gives one value per pixel ([N,H,W]) rather than one per input value ([N,C,H,W]).
-/// SmoothGrad and VarGrad take their base method's form.
-inline bool per_pixel(attribution_method m) {
-    return m == attribution_method::gradcam || m == attribution_method::gradcam_pp || m == attribution_method::layercam ||
-           m == attribution_method::scorecam || m == attribution_method::random;
-}
 /// Whether a method reads a layer (the class-activation-map family).
 inline bool reads_layer(attribution_method m) {
     return m == attribution_method::gradcam || m == attribution_method::guided_gradcam ||
