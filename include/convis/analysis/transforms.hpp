@@ -49,6 +49,33 @@ template <class T>
 void transform_image(const T* src, T* dst, int channels, int height, int width, transform_kind kind, double value,
                      std::type_identity_t<T> fill);
 
+/// Where each output pixel reads its input, about the centre c = ((H − 1)/2, (W − 1)/2):
+///     (sy, sx) = c + A·((i, j) − c) + b
+/// A map of one transform_kind, or a composition (feature visualisation's random jitter, scale and
+/// rotation in one resampling). In PyTorch terms: affine_grid's theta is
+/// [[xx, xy·H/W, 2·bx/W], [yx·W/H, yy, 2·by/H]] (align_corners=False).
+struct affine_map {
+    double yy = 1, yx = 0, xy = 0, xx = 1;  ///< A: sy − cy = yy·(i − cy) + yx·(j − cx) + by
+    double by = 0, bx = 0;
+
+    /// The map of transform_image(kind, value).
+    static affine_map of(transform_kind kind, double value);
+    /// This map after `first`: the output of applying `first`, then this (a = this ∘ first: the
+    /// picture moves by `first`, then by this).
+    affine_map after(const affine_map& first) const;
+};
+
+/// Resamples `src` (channels × height × width) into `dst` (same size, not aliasing src) through
+/// `m`, bilinearly; a neighbour outside the image contributes `fill`.
+template <class T>
+void affine_sample(const T* src, T* dst, int channels, int height, int width, const affine_map& m,
+                   std::type_identity_t<T> fill);
+
+/// The adjoint of affine_sample in its image (the fill is a constant): adds to `grad_src` the
+/// gradient of a loss with respect to src given its gradient `grad_dst` with respect to dst.
+template <class T>
+void affine_sample_adjoint(const T* grad_dst, T* grad_src, int channels, int height, int width, const affine_map& m);
+
 /// The paper's ranges (Fig. 5 axes): translation −60…60 px in steps of 10 px at 224 rows, both
 /// scaled by height/224 (so 0 stays a value: k·10·height/224 for k = −6…6); scale 1.0…1.8 in steps
 /// of 0.1; rotation 0…350° in steps of 10°.
@@ -86,59 +113,117 @@ inline std::string_view transform_name(transform_kind kind) {
 template <class T>
 void transform_image(const T* src, T* dst, int channels, int height, int width, transform_kind kind, double value,
                      std::type_identity_t<T> fill) {
-    if (channels < 1 || height < 1 || width < 1)
-        throw error("transform_image: expected a positive image size, got " + std::to_string(channels) + "×" +
-                    std::to_string(height) + "×" + std::to_string(width));
     if (!std::isfinite(value))
         throw error("transform_image: the " + std::string(transform_name(kind)) + " value is not finite");
     if (kind == transform_kind::scale && !(value > 0))
         throw error("transform_image: a scale factor must be positive, got " + std::to_string(value));
-    const double cy = 0.5 * (height - 1), cx = 0.5 * (width - 1);
-    double cos_a = 1, sin_a = 0;
-    if (kind == transform_kind::rotate) {
-        const double a = value * (3.14159265358979323846 / 180.0);
-        cos_a = std::cos(a);
-        sin_a = std::sin(a);
+    affine_sample(src, dst, channels, height, width, affine_map::of(kind, value), fill);
+}
+
+inline affine_map affine_map::of(transform_kind kind, double value) {
+    affine_map m;
+    switch (kind) {
+        case transform_kind::translate: m.by = -value; break;
+        case transform_kind::scale: m.yy = m.xx = 1 / value; break;
+        case transform_kind::rotate: {
+            const double a = value * (3.14159265358979323846 / 180.0);
+            m.yy = m.xx = std::cos(a);
+            m.yx = std::sin(a);
+            m.xy = -m.yx;
+            break;
+        }
     }
-    const std::size_t plane = std::size_t(height) * std::size_t(width);
+    return m;
+}
+
+inline affine_map affine_map::after(const affine_map& first) const {
+    // out(p) = mid(c + A·(p − c) + b), mid(q) = src(c + F·(q − c) + f): the composition reads
+    // src at c + F·A·(p − c) + F·b + f.
+    affine_map r;
+    r.yy = first.yy * yy + first.yx * xy;
+    r.yx = first.yy * yx + first.yx * xx;
+    r.xy = first.xy * yy + first.xx * xy;
+    r.xx = first.xy * yx + first.xx * xx;
+    r.by = first.yy * by + first.yx * bx + first.by;
+    r.bx = first.xy * by + first.xx * bx + first.bx;
+    return r;
+}
+
+namespace transform_detail {
+
+/// Calls f(c0, weights[4], neighbour offsets[4], inside[4]) for each output pixel (its channel-0
+/// offset) with the bilinear neighbours it reads; `outside` for a pixel whose neighbours all lie
+/// outside the image.
+template <class Pixel, class Outside>
+void for_each_sample(int height, int width, const affine_map& m, Pixel&& pixel, Outside&& outside) {
+    const double cy = 0.5 * (height - 1), cx = 0.5 * (width - 1);
     for (int i = 0; i < height; ++i)
         for (int j = 0; j < width; ++j) {
-            double sy = i, sx = j;
-            switch (kind) {
-                case transform_kind::translate: sy = i - value; break;
-                case transform_kind::scale:
-                    sy = cy + (i - cy) / value;
-                    sx = cx + (j - cx) / value;
-                    break;
-                case transform_kind::rotate:
-                    sx = cx + cos_a * (j - cx) - sin_a * (i - cy);
-                    sy = cy + sin_a * (j - cx) + cos_a * (i - cy);
-                    break;
-            }
+            const std::size_t at = std::size_t(i) * width + j;
+            const double sy = cy + (m.yy * (i - cy) + m.yx * (j - cx)) + m.by;
+            const double sx = cx + (m.xy * (i - cy) + m.xx * (j - cx)) + m.bx;
             const double fy = std::floor(sy), fx = std::floor(sx);
-            const double wy = sy - fy, wx = sx - fx;
             // Far outside: every neighbour is fill (also keeps the int conversion in range).
-            if (fy < -1 || fy > height || fx < -1 || fx > width) {
-                for (int c = 0; c < channels; ++c) dst[std::size_t(c) * plane + std::size_t(i) * width + j] = fill;
+            if (!(fy >= -1 && fy <= height && fx >= -1 && fx <= width)) {
+                outside(at);
                 continue;
             }
+            const double wy = sy - fy, wx = sx - fx;
             const int y0 = int(fy), x0 = int(fx);
             const bool in_y0 = y0 >= 0 && y0 < height, in_y1 = y0 + 1 >= 0 && y0 + 1 < height;
             const bool in_x0 = x0 >= 0 && x0 < width, in_x1 = x0 + 1 >= 0 && x0 + 1 < width;
-            const double w00 = (1 - wy) * (1 - wx), w01 = (1 - wy) * wx, w10 = wy * (1 - wx), w11 = wy * wx;
+            const double w[4] = {(1 - wy) * (1 - wx), (1 - wy) * wx, wy * (1 - wx), wy * wx};
+            const bool in[4] = {in_y0 && in_x0, in_y0 && in_x1, in_y1 && in_x0, in_y1 && in_x1};
+            const std::ptrdiff_t base = std::ptrdiff_t(y0) * width + x0;
+            const std::ptrdiff_t off[4] = {base, base + 1, base + width, base + width + 1};
+            pixel(at, w, off, in, wy == 0 && wx == 0);
+        }
+}
+
+inline void check_size(const char* who, int channels, int height, int width) {
+    if (channels < 1 || height < 1 || width < 1)
+        throw error(std::string(who) + ": expected a positive image size, got " + std::to_string(channels) + "×" +
+                    std::to_string(height) + "×" + std::to_string(width));
+}
+
+}  // namespace transform_detail
+
+template <class T>
+void affine_sample(const T* src, T* dst, int channels, int height, int width, const affine_map& m,
+                   std::type_identity_t<T> fill) {
+    transform_detail::check_size("affine_sample", channels, height, width);
+    const std::size_t plane = std::size_t(height) * std::size_t(width);
+    transform_detail::for_each_sample(
+        height, width, m,
+        [&](std::size_t at, const double* w, const std::ptrdiff_t* off, const bool* in, bool on_pixel) {
             for (int c = 0; c < channels; ++c) {
                 const T* p = src + std::size_t(c) * plane;
-                const auto at = [&](bool inside, int y, int x) {
-                    return inside ? double(p[std::size_t(y) * width + x]) : double(fill);
-                };
-                double v;
-                if (wy == 0 && wx == 0) v = at(in_y0 && in_x0, y0, x0);  // on a pixel: exact copy
-                else
-                    v = w00 * at(in_y0 && in_x0, y0, x0) + w01 * at(in_y0 && in_x1, y0, x0 + 1) +
-                        w10 * at(in_y1 && in_x0, y0 + 1, x0) + w11 * at(in_y1 && in_x1, y0 + 1, x0 + 1);
-                dst[std::size_t(c) * plane + std::size_t(i) * width + j] = T(v);
+                const auto value = [&](int k) { return in[k] ? double(p[off[k]]) : double(fill); };
+                // On a pixel: an exact copy.
+                dst[std::size_t(c) * plane + at] =
+                    on_pixel ? T(value(0)) : T(w[0] * value(0) + w[1] * value(1) + w[2] * value(2) + w[3] * value(3));
             }
-        }
+        },
+        [&](std::size_t at) {
+            for (int c = 0; c < channels; ++c) dst[std::size_t(c) * plane + at] = fill;
+        });
+}
+
+template <class T>
+void affine_sample_adjoint(const T* grad_dst, T* grad_src, int channels, int height, int width, const affine_map& m) {
+    transform_detail::check_size("affine_sample_adjoint", channels, height, width);
+    const std::size_t plane = std::size_t(height) * std::size_t(width);
+    transform_detail::for_each_sample(
+        height, width, m,
+        [&](std::size_t at, const double* w, const std::ptrdiff_t* off, const bool* in, bool) {
+            for (int c = 0; c < channels; ++c) {
+                const double g = double(grad_dst[std::size_t(c) * plane + at]);
+                T* q = grad_src + std::size_t(c) * plane;
+                for (int k = 0; k < 4; ++k)
+                    if (in[k] && w[k] != 0) q[off[k]] += T(w[k] * g);
+            }
+        },
+        [](std::size_t) {});
 }
 
 inline std::vector<double> default_transform_values(transform_kind kind, int height) {

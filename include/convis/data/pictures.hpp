@@ -49,6 +49,11 @@ template <shape In>
 void load_batch(const picture_set& pictures, std::int64_t first, int count, const preprocess& pre,
                 Tensor<In, float>& x, std::vector<image>* fitted = nullptr);
 
+/// load_batch for a network known at run time (analysis/runtime_model.hpp): writes count ×
+/// dims.size() values to `x`.
+void load_batch(const picture_set& pictures, std::int64_t first, int count, const preprocess& pre, input_dims dims,
+                float* x, std::vector<image>* fitted = nullptr);
+
 /// Every picture of a folder, fitted to channels × height × width and held in memory as 8-bit
 /// pixels with the folder's labels (its first-level sub-folders), ready for training. A picture
 /// directly in the folder (label −1) is an error: training needs a class for each.
@@ -101,17 +106,22 @@ inline std::int64_t picture_set::label(std::int64_t i) const {
 template <shape In>
 void load_batch(const picture_set& pictures, std::int64_t first, int count, const preprocess& pre,
                 Tensor<In, float>& x, std::vector<image>* fitted) {
+    if (count >= 1) x.resize(count);
+    load_batch(pictures, first, count, pre, input_dims{In::channels, In::height, In::width}, x.sample(0), fitted);
+}
+
+inline void load_batch(const picture_set& pictures, std::int64_t first, int count, const preprocess& pre, input_dims dims,
+                       float* x, std::vector<image>* fitted) {
     if (count < 1 || first < 0 || first + count > pictures.size())
         throw error("load_batch: pictures [" + std::to_string(first) + ", " + std::to_string(first + count) +
                     ") asked for; the set holds " + std::to_string(pictures.size()));
-    x.resize(count);
     if (fitted) fitted->assign(std::size_t(count), image{});
     std::exception_ptr failure;
 #pragma omp parallel for schedule(dynamic) num_threads(convis::threads())
     for (int n = 0; n < count; ++n) {
         try {
-            image img = fit_picture(pictures.load(first + n), In::channels, In::height, In::width);
-            pre.apply(img.pixels.data(), x.sample(n), In::channels, In::height, In::width);
+            image img = fit_picture(pictures.load(first + n), dims.channels, dims.height, dims.width);
+            pre.apply(img.pixels.data(), x + std::size_t(n) * dims.size(), dims.channels, dims.height, dims.width);
             if (fitted) (*fitted)[std::size_t(n)] = std::move(img);
         } catch (...) {
 #pragma omp critical(convis_load_batch)

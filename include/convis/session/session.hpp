@@ -36,6 +36,7 @@
 #include "../analysis/evolution.hpp"
 #include "../analysis/invariance.hpp"
 #include "../analysis/occlusion.hpp"
+#include "../analysis/runtime_model.hpp"
 #include "../analysis/top_images.hpp"
 #include "../core/parameter.hpp"
 #include "../io/safetensors.hpp"
@@ -51,28 +52,16 @@ enum class init_scheme {
     paper     ///< the paper's §3: normal, std 0.01, biases zero
 };
 
-class session {
+class session : public runtime_model<float> {
 public:
-    virtual ~session() = default;
-
     // ---- the network ------------------------------------------------------------------------
     /// The C++ type, for messages and metadata: "ZFNet28<37>".
     virtual std::string type_name() const = 0;
     /// "cpu" or "gpu": the policy the model runs on.
     virtual std::string_view device() const = 0;
-    virtual input_dims input() const = 0;
     /// The last layer's output size: the class count of a classifier.
     virtual int classes() const = 0;
-    /// Every layer's name, kind, output shape, parameter count and receptive field.
-    virtual const std::vector<layer_row>& layers() const = 0;
     virtual std::size_t parameter_count() const = 0;
-
-    /// The layer called `name` (or an unnamed layer's index); a convis::error listing the names otherwise.
-    int find(std::string_view name) const;
-    /// Layer `layer`'s output values per sample.
-    std::size_t sample_size(int layer) const;
-    /// Layer `layer`'s name.
-    const std::string& name(int layer) const;
 
     // ---- parameters ---------------------------------------------------------------------------
     /// Loads a safetensors file; every name, dtype and shape is checked (io/weights.hpp). Returns
@@ -80,22 +69,9 @@ public:
     virtual weights_extras load_weights(const std::string& path) = 0;
     virtual void save_weights(const std::string& path, const weights_extras& extras = {}) = 0;
     virtual void init(init_scheme scheme, std::uint64_t seed) = 0;
-    /// Every parameter tensor with its PyTorch name, in host memory (see Model::parameter_list).
-    virtual std::vector<parameter_ref<float>> parameter_list() = 0;
 
-    // ---- passes -------------------------------------------------------------------------------
-    virtual void train(bool on = true) = 0;
-    void eval() { train(false); }
-    /// Runs the network on `batch` preprocessed samples (batch × input().size() values); returns
-    /// the last layer's output, batch × classes() values.
-    virtual const float* forward(const float* x, int batch) = 0;
-    /// Samples in the last forward.
-    virtual int batch() const = 0;
-    /// Layer `layer`'s output of the last forward: batch() × sample_size(layer) values.
-    virtual const float* output(int layer) const = 0;
-    /// Projects `signal` (batch() × sample_size(layer) values at layer `layer`'s output) down to
-    /// the input through the deconvnet (net/deconvnet.hpp); returns batch() × input().size() values.
-    virtual const float* project(int layer, const float* signal, const projection_options& options = {}) = 0;
+    // ---- passes: input(), layers(), parameter_list(), train(), forward(), batch(), output() and
+    // project() are runtime_model's (analysis/runtime_model.hpp).
     /// Adds layers' outputs of the last forward to `out`, each under its layer name, PyTorch-shaped.
     virtual void add_layer_outputs(safetensors_file& out, const std::vector<int>& layers) const = 0;
 
@@ -134,23 +110,5 @@ public:
 /// generic name). Defined in make_session.hpp.
 template <network Net, class Policy = cpu>
 std::unique_ptr<session> make_session(int classes, std::string type_name = {});
-
-// ---- details ------------------------------------------------------------------------------------
-
-inline int session::find(std::string_view name) const { return layer_index(layers(), name); }
-
-inline std::size_t session::sample_size(int layer) const {
-    const auto& table = layers();
-    if (layer < 0 || std::size_t(layer) >= table.size())
-        throw error("layer " + std::to_string(layer) + " is outside 0.." + std::to_string(table.size() - 1));
-    std::size_t n = 1;
-    for (const auto d : table[std::size_t(layer)].output) n *= std::size_t(d);
-    return n;
-}
-
-inline const std::string& session::name(int layer) const {
-    sample_size(layer);  // checks the index
-    return layers()[std::size_t(layer)].name;
-}
 
 }  // namespace convis

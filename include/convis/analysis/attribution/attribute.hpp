@@ -97,9 +97,7 @@ attribution_map noise_tunnel(E& e, const typename E::T* x, int count, const std:
             const std::uint64_t st = counter_random::stream(o.seed, (std::uint64_t(b) << 32) | std::uint64_t(s));
             T* p = noisy.data() + std::size_t(j) * E::input_size;
             for (std::size_t i = 0; i < E::input_size; ++i) {
-                const double u1 = counter_random::uniform(st, 2 * i), u2 = counter_random::uniform(st, 2 * i + 1);
-                const double z = std::sqrt(-2 * std::log(1 - u1)) * std::cos(2 * std::numbers::pi * u2);
-                p[i] = T(double(xb[i]) + sigma * z);
+                p[i] = T(double(xb[i]) + sigma * counter_random::normal(st, i));
             }
             noisy_target[std::size_t(j)] = target[std::size_t(b)];
         }

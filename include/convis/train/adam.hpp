@@ -1,0 +1,67 @@
+#pragma once
+// Adam (Kingma & Ba, 2015) over one flat array of parameters, step for step as PyTorch's
+// torch.optim.Adam (no weight decay, no AMSGrad):
+//
+//     m ← m + (1 − β₁)(g − m)            v ← β₂ v + (1 − β₂) g²
+//     p ← p − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
+//
+// Feature visualisation optimises its input pictures with it (analysis/feature_vis).
+#include <cmath>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "../core/error.hpp"
+
+namespace convis {
+
+struct adam_options {
+    double lr = 1e-3;
+    double beta1 = 0.9, beta2 = 0.999;
+    double eps = 1e-8;
+};
+
+template <class T>
+class adam {
+public:
+    /// An optimiser for `size` parameters, its moments at zero.
+    explicit adam(std::size_t size, const adam_options& o = {});
+
+    /// One step that lowers the loss whose gradient is `grad`: updates `params` (size values).
+    void step(T* params, const T* grad);
+    /// Steps taken.
+    int steps() const { return t_; }
+
+private:
+    adam_options o_;
+    std::vector<T> m_, v_;
+    int t_ = 0;
+};
+
+// ---- details ------------------------------------------------------------------------------------
+
+template <class T>
+adam<T>::adam(std::size_t size, const adam_options& o) : o_(o), m_(size, T(0)), v_(size, T(0)) {
+    if (!(o.lr > 0) || !(o.beta1 >= 0 && o.beta1 < 1) || !(o.beta2 >= 0 && o.beta2 < 1) || !(o.eps >= 0))
+        throw error("adam: expected lr > 0, 0 ≤ beta1, beta2 < 1 and eps ≥ 0; got lr " + std::to_string(o.lr) +
+                    ", betas " + std::to_string(o.beta1) + ", " + std::to_string(o.beta2) + ", eps " +
+                    std::to_string(o.eps));
+}
+
+template <class T>
+void adam<T>::step(T* params, const T* grad) {
+    ++t_;
+    const T b1 = T(o_.beta1), b2 = T(o_.beta2);
+    const T step_size = T(o_.lr / (1 - std::pow(o_.beta1, t_)));
+    const T root2 = T(std::sqrt(1 - std::pow(o_.beta2, t_)));
+    const T eps = T(o_.eps);
+    const std::size_t n = m_.size();
+    for (std::size_t i = 0; i < n; ++i) {
+        const T g = grad[i];
+        m_[i] += (T(1) - b1) * (g - m_[i]);
+        v_[i] = v_[i] * b2 + (T(1) - b2) * g * g;
+        params[i] -= step_size * m_[i] / (std::sqrt(v_[i]) / root2 + eps);
+    }
+}
+
+}  // namespace convis
