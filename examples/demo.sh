@@ -12,7 +12,9 @@
 #   out/attribution/  beyond the paper: Grad-CAM, Guided Grad-CAM, integrated gradients, SmoothGrad maps
 #   out/faithfulness/ deletion AUC of Grad-CAM, the deconvnet, integrated gradients and a random map;
 #                     the parameter-randomisation sanity check of Grad-CAM and guided backpropagation
+#   out/visualize/conv5/  beyond the paper: feature visualisation, the picture each conv5 channel responds to most
 #   out/report.html   every figure on one self-contained page, with captions
+#   out/atlas/        a web site beside the report: a page per layer and per channel (open out/atlas/index.html)
 #
 #   bash examples/demo.sh              EPOCHS=2 by default (about 3 minutes on 2 cores once built: 88.9%)
 #   EPOCHS=20 bash examples/demo.sh    the full run of bench/RESULTS.md
@@ -24,6 +26,7 @@ convis_install_deps
 build=${BUILD_DIR:-build}
 out=${OUT_DIR:-out}
 epochs=${EPOCHS:-2}
+vis_steps=${VIS_STEPS:-256}  # Adam steps per feature visualisation
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release
 cmake --build "$build" --target convis -j "${JOBS:-$(nproc)}"
 convis="$build/bin/convis"
@@ -101,8 +104,16 @@ for method in gradcam guided-backprop; do
 done
 
 echo
-"$convis" report --run "$out" --out "$out/report.html"
+echo "== Beyond the paper: feature visualisation, the picture each conv5 channel responds to most (Adam, Fourier basis) =="
+"$convis" visualize "${model[@]}" --layer conv5 --all --steps "$vis_steps" --out "$out/visualize/conv5"
+
+echo
+"$convis" report --run "$out" --out "$out/report.html" --atlas "$out/atlas"
+
+echo
+echo "== The atlas: a page per layer and per channel, its visualisation, top-9 of the test set, neighbouring units =="
+"$convis" atlas "${model[@]}" --data "$images" --steps "$vis_steps" --out "$out/atlas"
 
 echo
 echo "Done. The model: $out/train/model.safetensors (run it with: $convis forward --model zfnet28 --classes 10 ...)"
-echo "Figures: $out/report.html (all of them, with captions); the pictures and data under $out/"
+echo "Figures: $out/report.html (all of them, with captions); the atlas: $out/atlas/index.html; the pictures and data under $out/"

@@ -18,6 +18,8 @@
 #include <vector>
 
 #include <convis/analysis/attribution.hpp>
+#include <convis/analysis/feature_vis.hpp>
+#include <convis/analysis/top_images.hpp>
 #include <convis/analysis/occlusion.hpp>
 #include <convis/train/trainer.hpp>
 #include <convis/gpu.hpp>
@@ -467,6 +469,55 @@ TEST_CASE("the attribution suite runs unchanged on the GPU: every method and the
     check_close(sg.spearman, sc.spearman, "randomisation Spearman", 1e-2);
     const auto wc = c.parameter_list(), wg = g.parameter_list();
     check_close(test::host_copy(wg[0].values), test::host_copy(wc[0].values), "the trained weights restored");
+}
+
+TEST_CASE("feature visualisation runs unchanged on the GPU: ZFNet28's conv5, pixel and Fourier") {
+    using Small = ZFNet28<>;
+    Model<Small, cpu> c;
+    Model<Small, gpu> g;
+    init_kaiming(c, 7);
+    init_kaiming(g, 7);
+    runtime_view vc(c), vg(g);
+    const int conv5 = vc.find("conv5");
+    for (const auto param : {image_parametrisation::pixel, image_parametrisation::fourier}) {
+        CAPTURE(parametrisation_name(param));
+        feature_vis_options o;
+        o.steps = 3;
+        o.parametrisation = param;
+        o.batch = 2;
+        const auto rc = visualise_features(vc, conv5, channel_objectives({0, 7, 9}), {}, o);
+        const auto rg = visualise_features(vg, conv5, channel_objectives({0, 7, 9}), {}, o);
+        // Adam's first steps are sign-like: a gradient within rounding of 0 may step either way.
+        check_close(rg.curve, rc.curve, "objective per step", 1e-3);
+        check_close(rg.values, rc.values, "final objective", 1e-2);
+    }
+}
+
+TEST_CASE("the first pass of top_images over two layers at once on the GPU matches the CPU") {
+    using Small = ZFNet28<>;
+    Model<Small, cpu> c;
+    Model<Small, gpu> g;
+    init_kaiming(c, 8);
+    init_kaiming(g, 8);
+    image_set set;
+    set.count = 20;
+    set.channels = 1;
+    set.height = set.width = 28;
+    const auto v = random_values(std::size_t(20) * 784);
+    for (const float x : v) set.pixels.push_back(std::uint8_t(std::clamp(128 + 100 * x, 0.f, 255.f)));
+    const picture_set pictures = picture_set::from(set, "random");
+    runtime_view vc(c), vg(g);
+    const std::vector<int> layers{vc.find("conv2"), vc.find("conv5")};
+    const auto tc = stream_top_activations(vc, layers, {{0, 3}, {5}}, 4, pictures, {}, 7);
+    const auto tg = stream_top_activations(vg, layers, {{0, 3}, {5}}, 4, pictures, {}, 7);
+    for (std::size_t l = 0; l < layers.size(); ++l) {
+        const auto ec = tc[l].entries(), eg = tg[l].entries();
+        REQUIRE(eg.size() == ec.size());
+        for (std::size_t i = 0; i < ec.size(); ++i) {
+            CHECK(eg[i].image == ec[i].image);
+            CHECK(eg[i].value == doctest::Approx(ec[i].value).epsilon(1e-4));
+        }
+    }
 }
 
 namespace {

@@ -30,7 +30,8 @@ std::unique_ptr<program> make_program(std::vector<convis::cli::network_choice> n
                    add_make_input(p->app), add_project(p->app),   add_top9(p->app),
                    add_train(p->app),     add_evolution(p->app), add_occlusion(p->app),
                    add_invariance(p->app), add_correspondence(p->app), add_attribute(p->app),
-                   add_faithfulness(p->app), add_report(p->app)};
+                   add_faithfulness(p->app), add_visualize(p->app), add_atlas(p->app),
+                   add_report(p->app)};
     return p;
 }
 

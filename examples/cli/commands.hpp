@@ -39,6 +39,8 @@ command add_invariance(CLI::App& parent);
 command add_correspondence(CLI::App& parent);
 command add_attribute(CLI::App& parent);
 command add_faithfulness(CLI::App& parent);
+command add_visualize(CLI::App& parent);
+command add_atlas(CLI::App& parent);
 command add_report(CLI::App& parent);
 
 /// A comma-separated list of integers ≥ `min` ("0,5,17"); convis::error naming `option` and the

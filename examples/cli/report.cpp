@@ -11,6 +11,8 @@
 //   DIR/correspondence/<part>.json     Table 1                         (convis correspondence --out DIR/correspondence/<part>.json)
 //   DIR/attribution/<name>/attribute.json   attribution maps           (convis attribute --out DIR/attribution/<name>)
 //   DIR/faithfulness/<name>/faithfulness.json  deletion, insertion, sanity  (convis faithfulness --out DIR/faithfulness/<name>)
+//   DIR/visualize/<layer>/visualize.json  feature visualisations   (convis visualize --out DIR/visualize/<layer>)
+//   DIR/atlas/index.html               linked when there                (convis atlas --out DIR/atlas)
 // Sections whose files are missing say so; a file that is there but unreadable is an error.
 #include <algorithm>
 #include <cstdio>
@@ -39,7 +41,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 struct report_options {
-    std::string run, out;
+    std::string run, out, atlas;
 };
 
 json read_json(const fs::path& p) {
@@ -303,6 +305,41 @@ void faithfulness_section(convis::html_report& h, const fs::path& run) {
     for (const auto& [svg, caption] : curves) h.figure_svg(svg, caption);
 }
 
+void visualization_section(convis::html_report& h, const fs::path& run) {
+    h.heading("Feature visualisation (beyond the paper)");
+    const auto dirs = entries(run / "visualize");
+    if (dirs.empty()) h.paragraph("No feature visualisations here (" + (run / "visualize").string() + " is missing).");
+    for (const auto& dir : dirs) {
+        const json j = read_json(dir / "visualize.json");
+        std::string own;
+        if (j.contains("own_channel")) {
+            const auto& oc = j.at("own_channel");
+            own = " Each picture's own channel responds to it more than to every other channel's picture for " +
+                  std::to_string(oc.at("wins").get<int>()) + " of " + std::to_string(oc.at("channels").get<int>()) +
+                  " channels (" + fixed(100 * oc.at("fraction").get<double>(), 1) + "%).";
+        }
+        h.figure(convis::read_image((dir / "grid.png").string()),
+                 "The picture that maximises each " + j.at("objective").get<std::string>() + " of " +
+                     j.at("layer").get<std::string>() + " (left to right, top to bottom), found by " +
+                     std::to_string(j.at("steps").get<int>()) + " Adam steps (lr " + fixed(j.at("lr").get<double>(), 3) +
+                     ") on a " + j.at("param").get<std::string>() + "-parametrised picture" +
+                     (j.at("transforms").get<bool>() ? " under random jitter, scale and rotation" : "") + "." + own);
+    }
+}
+
+/// A link to the atlas: `atlas` (--atlas, which may be written after the report), or RUN/atlas
+/// when it holds one; the link is relative to the report's folder.
+void atlas_link(convis::html_report& h, const fs::path& run, const report_options& o) {
+    const fs::path atlas = o.atlas.empty() ? run / "atlas" : fs::path(o.atlas);
+    if (o.atlas.empty() && !fs::exists(atlas / "index.html")) return;
+    const fs::path from = fs::absolute(fs::path(o.out)).parent_path();
+    const std::string href = (fs::absolute(atlas).lexically_normal().lexically_relative(from.lexically_normal()) / "index.html")
+                                 .generic_string();
+    h.paragraph_with_link("The atlas of the whole network — a page per layer and per channel with its feature "
+                          "visualisation, its top pictures with their projections, and its neighbouring units: ",
+                          href, href);
+}
+
 void run_report(const report_options& o) {
     const fs::path run(o.run);
     if (!fs::is_directory(run)) throw convis::error("--run " + o.run + ": not a folder");
@@ -326,6 +363,8 @@ void run_report(const report_options& o) {
     section("correspondence", correspondence_section);
     section("attribution", attribution_section);
     section("faithfulness", faithfulness_section);
+    section("visualize", visualization_section);
+    atlas_link(h, run, o);
     if (!o.out.empty() && fs::path(o.out).has_parent_path()) fs::create_directories(fs::path(o.out).parent_path());
     h.write(o.out);
     std::printf("wrote %s\n", o.out.c_str());
@@ -336,9 +375,11 @@ void run_report(const report_options& o) {
 command add_report(CLI::App& parent) {
     auto* app = parent.add_subcommand("report", "One self-contained HTML page with every figure of a run folder");
     auto o = std::make_shared<report_options>();
-    app->add_option("--run", o->run, "Folder holding train/, top9/, evolution/, invariance/, occlusion/, correspondence/, attribution/, faithfulness/")
+    app->add_option("--run", o->run, "Folder holding train/, top9/, evolution/, invariance/, occlusion/, correspondence/, attribution/, faithfulness/, visualize/, atlas/")
         ->required();
     app->add_option("--out", o->out, "The HTML file to write")->required();
+    app->add_option("--atlas", o->atlas, "Link this atlas folder (convis atlas --out), even if written after the report "
+                                         "(default: RUN/atlas when it holds one)");
     return {app, [o] { run_report(*o); }};
 }
 

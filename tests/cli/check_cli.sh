@@ -465,6 +465,55 @@ expect_fail 1 "attribute: memory limit below the model" 'memory limit of 1 MiB' 
     --weights trained/model.safetensors --input $test_images --method integrated-gradients --memory 1 --out t_bad
 expect_fail 2 "faithfulness: unknown metric" '--metric' -- faithfulness --model zfnet28 --classes 10 \
     --weights trained/model.safetensors --input $test_images --method gradcam --metric pointing --out t_bad
+# Feature visualisation and the atlas (beyond the paper).
+run visualize --model zfnet28 --classes 10 --weights trained/model.safetensors --layer conv5 --channels 0,1,2,3 \
+    --steps 16 --out run/visualize/conv5
+if [[ $rc -eq 0 && -s run/visualize/conv5/conv5_c3.png && -s run/visualize/conv5/grid.png ]] &&
+    grep -q '"pictures":{"dtype":"F32","shape":\[4,1,28,28\]' run/visualize/conv5/visualization.safetensors &&
+    grep -q '"curve":{"dtype":"F32","shape":\[4,16\]' run/visualize/conv5/visualization.safetensors &&
+    grep -q '"own_channel"' run/visualize/conv5/visualize.json && grep -q 'own picture best for' out.txt; then
+    pass "visualize writes each channel's picture, the grid, the pictures and curves, and the own-channel count"
+else
+    fail "visualize: exit $rc, $(cat out.txt err.txt)"
+fi
+run visualize --model zfnet28 --classes 10 --weights trained/model.safetensors --layer fc8 --channels 3 --steps 8 \
+    --param pixel --no-transforms --l2 0.1 --tv 0.1 --out vis_logit
+if [[ $rc -eq 0 && -s vis_logit/fc8_c3.png ]] && grep -q '"param": "pixel"' vis_logit/visualize.json &&
+    ! grep -q '"own_channel"' vis_logit/visualize.json; then
+    pass "visualize: a class logit, pixel parametrisation, no transforms, with penalties"
+else
+    fail "visualize logit: exit $rc, $(cat out.txt err.txt)"
+fi
+run visualize --model zfnet28 --classes 10 --weights trained/model.safetensors --layer conv3 --objective unit \
+    --channels 5 --steps 4 --out vis_unit
+[[ $rc -eq 0 && -s vis_unit/conv3_c5_unit.png ]] && grep -q '"objective": "unit 5 at (centre)"' vis_unit/visualize.json &&
+    pass "visualize --objective unit" || fail "visualize unit: exit $rc, $(cat out.txt err.txt)"
+expect_fail 1 "visualize: channel outside the layer" 'outside 0..63' -- visualize --model zfnet28 --classes 10 \
+    --weights trained/model.safetensors --layer conv5 --channels 64 --steps 2 --out t_bad
+expect_fail 2 "visualize: unknown parametrisation" '--param' -- visualize --model zfnet28 --classes 10 \
+    --weights trained/model.safetensors --layer conv5 --param wavelet --out t_bad
+expect_fail 1 "visualize: unknown layer" 'nolayer' -- visualize --model zfnet28 --classes 10 \
+    --weights trained/model.safetensors --layer nolayer --out t_bad
+expect_fail 1 "visualize: bad --scale" '--scale' 'MIN,MAX' -- visualize --model zfnet28 --classes 10 \
+    --weights trained/model.safetensors --layer conv5 --scale 1.1 --out t_bad
+expect_fail 2 "visualize: --channels with --all" '--all' -- visualize --model zfnet28 --classes 10 \
+    --weights trained/model.safetensors --layer conv5 --channels 1 --all --out t_bad
+run atlas --model zfnet28 --classes 10 --weights trained/model.safetensors --data $test_images --layers conv1,conv2 \
+    --max-channels 3 --steps 8 --k 4 --out run/atlas
+if [[ $rc -eq 0 && -s run/atlas/index.html && -s run/atlas/conv1.html && -s run/atlas/conv2_c2.html ]] &&
+    [[ -s run/atlas/img/conv1_c0_weights.png && -s run/atlas/img/conv2_c1_top.png && -s run/atlas/img/conv2_c1_vis.png ]] &&
+    [[ $(ls run/atlas/*.html | wc -l) -eq 9 ]] && grep -q 'href="conv1_c' run/atlas/conv2_c0.html &&
+    grep -q 'href="conv2_c' run/atlas/conv1_c0.html && grep -q '9 pages' out.txt; then
+    pass "atlas writes an index, a page per layer and per channel, weights, top pictures and neighbour links"
+else
+    fail "atlas: exit $rc, $(cat out.txt err.txt) $(ls run/atlas 2>&1 | head -20)"
+fi
+expect_fail 2 "atlas: no data" 'one of --data' -- atlas --model zfnet28 --classes 10 \
+    --weights trained/model.safetensors --out t_bad
+expect_fail 1 "atlas: missing data" 'nowhere.idx' -- atlas --model zfnet28 --classes 10 \
+    --weights trained/model.safetensors --data nowhere.idx --out t_bad
+expect_fail 1 "atlas: unknown layer" 'nolayer' -- atlas --model zfnet28 --classes 10 \
+    --weights trained/model.safetensors --data $test_images --layers conv1,nolayer --out t_bad
 run report --run run --out run/report.html
 if [[ $rc -eq 0 ]] && [[ $(grep -o 'data:image/png;base64' run/report.html | wc -l) -ge 10 ]] &&
     grep -q '<svg' run/report.html && ! grep -q 'src="http' run/report.html; then

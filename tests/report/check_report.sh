@@ -13,34 +13,11 @@ if [[ $# -ne 2 ]]; then
 fi
 report=$(realpath -- "$1")
 screenshot=$2
-browser=$(command -v chromium || command -v chromium-browser || true)
-if [[ -z $browser ]]; then
-    echo "SKIP: no chromium installed (apt-get install chromium)"
-    exit 77
-fi
-[[ -s $report ]] || { echo "FAIL: $report is missing or empty" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-export HOME=$work  # chromium writes its profile under HOME
-
-# open <page> <dom file> <log file>: loads the page, lets it run 5 s of virtual time, dumps the DOM.
-open_page() {
-    timeout 120 "$browser" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run --user-data-dir="$work/profile" \
-        --enable-logging=stderr --v=0 --virtual-time-budget=5000 --dump-dom "file://$1" >"$2" 2>"$3"
-}
-# verdict <dom> <log>: prints what is wrong, nothing when all is well.
-verdict() {
-    local loaded
-    loaded=$(grep -o 'data-images-loaded="[0-9]*/[0-9]*"' "$1" | head -1 | sed 's/.*="\(.*\)"/\1/')
-    if [[ -z $loaded ]]; then
-        echo "the page's loader script did not run (no data-images-loaded on <body>)"
-    elif [[ ${loaded%/*} != "${loaded#*/}" || ${loaded#*/} == 0 ]]; then
-        echo "only $loaded pictures loaded"
-    fi
-    if grep -q ':CONSOLE' "$2"; then
-        echo "console output: $(grep ':CONSOLE' "$2" | head -3 | tr '\n' ' ')"
-    fi
-}
+source "$(dirname "$0")/chromium.sh"
+find_browser
+[[ -s $report ]] || { echo "FAIL: $report is missing or empty" >&2; exit 1; }
 
 # First, that this check can fail: a page with a broken picture and a console error must be caught.
 cat >"$work/broken.html" <<'HTML'

@@ -18,6 +18,7 @@
 #include "../data/pictures.hpp"
 #include "../io/grid.hpp"
 #include "../net/deconvnet.hpp"
+#include "runtime_model.hpp"
 #include "top_activations.hpp"
 
 namespace convis {
@@ -37,8 +38,8 @@ struct top_images_result {
     std::vector<image> blocks;        ///< per channel: projections | patches (figure2_block)
 };
 
-/// Runs both passes on `model` for its layer `layer` (index, run time; Net::find gives it from a
-/// name). The model's mode is set to eval; its trace is overwritten.
+/// Runs both passes on `model` for its layer `layer` (index, run time; runtime_model::find gives it
+/// from a name). The model's mode is set to eval; its trace is overwritten.
 ///
 /// Tiles: the patch is the receptive field of the activation, [start + y·stride, … + size) in each
 /// direction, black where it leaves the picture; when the field is at least as large as the
@@ -46,11 +47,30 @@ struct top_images_result {
 /// projection is cropped to the same box and contrast-stretched on its own (stretch_symmetric), so
 /// each tile uses its full grey range, as the paper's figures do.
 ///
-/// The layer is a run-time value on purpose: only the projection is instantiated per layer, so a
-/// program offering every layer of many networks compiles in reasonable time.
+/// Written over runtime_model (analysis/runtime_model.hpp): compiled once, not per network.
+inline top_images_result top_images(runtime_model<float>& model, int layer, const picture_set& pictures,
+                                    const preprocess& pre, const top_images_options& o = {});
+/// The same on a typed Model, through runtime_view.
 template <class M>
+    requires requires { typename M::net_type; }
 top_images_result top_images(M& model, int layer, const picture_set& pictures, const preprocess& pre,
-                             const top_images_options& o = {});
+                             const top_images_options& o = {}) {
+    runtime_view<M> view(model);
+    return top_images(view, layer, pictures, pre, o);
+}
+
+/// The first pass for several layers at once: streams every picture once, in batches of `batch`,
+/// and keeps each layer's chosen channels' k strongest per-picture maxima (channels[i] empty: all
+/// of layers[i]). Memory: one batch and layers × channels × k entries.
+inline std::vector<top_k_tracker> stream_top_activations(runtime_model<float>& model, const std::vector<int>& layers,
+                                                         const std::vector<std::vector<int>>& channels, int k,
+                                                         const picture_set& pictures, const preprocess& pre, int batch);
+
+/// The second pass for one channel of `layer`: the pictures of its `entries` (strongest first,
+/// as a tracker gives them) read again, run forward as one batch, each projected from its own
+/// strongest position; returns the block (top_images_block).
+inline image channel_block(runtime_model<float>& model, int layer, const std::vector<top_entry>& entries,
+                           const picture_set& pictures, const preprocess& pre, const top_images_options& o);
 
 /// The tile of a projection (network input scale, C×H×W) for unit (y, x) of a layer whose
 /// receptive field is `field`: cropped to the field's box (see top_images), contrast-stretched on
@@ -109,64 +129,86 @@ inline image top_images_block(const std::vector<std::vector<float>>& projections
     return figure2_block(shown, patches, o.rows, o.cols);
 }
 
-template <class M>
-top_images_result top_images(M& model, int layer, const picture_set& pictures, const preprocess& pre,
-                             const top_images_options& o) {
-    using Net = typename M::net_type;
-    using In = typename Net::input_shape;
-    using T = typename M::value_type;
+inline std::vector<top_k_tracker> stream_top_activations(runtime_model<float>& model, const std::vector<int>& layers,
+                                                         const std::vector<std::vector<int>>& channels, int k,
+                                                         const picture_set& pictures, const preprocess& pre, int batch) {
     if (pictures.size() == 0) throw error("top_images: the data set is empty");
-    if (o.batch < 1) throw error("top_images: batch must be at least 1, got " + std::to_string(o.batch));
+    if (batch < 1) throw error("top_images: batch must be at least 1, got " + std::to_string(batch));
+    const auto& table = model.layers();
+    const input_dims in = model.input();
+    std::vector<top_k_tracker> trackers;
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+        const int layer = layers[i];
+        if (layer < 0 || std::size_t(layer) >= table.size())
+            throw error("top_images: layer " + std::to_string(layer) + " is outside 0.." + std::to_string(table.size() - 1));
+        const layer_row& row = table[std::size_t(layer)];
+        const int C = int(row.output[0]), H = row.output.size() == 3 ? int(row.output[1]) : 1,
+                  W = row.output.size() == 3 ? int(row.output[2]) : 1;
+        trackers.emplace_back(i < channels.size() ? channels[i] : std::vector<int>{}, k, C, H, W, row.field, in.height,
+                              in.width, row.name);
+    }
+    model.eval();
+    std::vector<float> x;
+    for (std::int64_t first = 0; first < pictures.size(); first += batch) {
+        const int n = int(std::min<std::int64_t>(batch, pictures.size() - first));
+        x.resize(std::size_t(n) * in.size());
+        load_batch(pictures, first, n, pre, in, x.data());
+        model.forward(x.data(), n);
+        for (std::size_t i = 0; i < layers.size(); ++i) trackers[i].add(model.output(layers[i]), n, first);
+    }
+    return trackers;
+}
+
+inline image channel_block(runtime_model<float>& model, int layer, const std::vector<top_entry>& entries,
+                           const picture_set& pictures, const preprocess& pre, const top_images_options& o) {
+    const layer_row& row = model.layers().at(std::size_t(layer));
+    const int H = row.output.size() == 3 ? int(row.output[1]) : 1, W = row.output.size() == 3 ? int(row.output[2]) : 1;
+    const std::size_t map_size = model.sample_size(layer);
+    const input_dims in = model.input();
+    // The k best are scattered over the data set: read them one by one into one batch.
+    const int k = int(entries.size());
+    if (k == 0) throw error("top_images: no entries for a block of layer " + row.name);
+    std::vector<float> x(std::size_t(k) * in.size());
+    std::vector<image> seen(entries.size()), one_seen;
+    for (int n = 0; n < k; ++n) {
+        load_batch(pictures, entries[std::size_t(n)].image, 1, pre, in, x.data() + std::size_t(n) * in.size(), &one_seen);
+        seen[std::size_t(n)] = std::move(one_seen[0]);
+    }
+    model.eval();
+    model.forward(x.data(), k);
+    // Each picture keeps its own strongest activation, at the trace's value.
+    std::vector<float> signal(std::size_t(k) * map_size, 0.f);
+    const float* a = model.output(layer);
+    for (int n = 0; n < k; ++n) {
+        const top_entry& e = entries[std::size_t(n)];
+        const std::size_t at = std::size_t(n) * map_size + (std::size_t(e.channel) * H + e.y) * W + e.x;
+        signal[at] = a[at];
+    }
+    const float* projected = model.project(layer, signal.data(), o.projection);
+    std::vector<std::vector<float>> tiles;
+    for (int n = 0; n < k; ++n)
+        tiles.emplace_back(projected + std::size_t(n) * in.size(), projected + std::size_t(n + 1) * in.size());
+    return top_images_block(tiles, seen, entries, row.field, o);
+}
+
+inline top_images_result top_images(runtime_model<float>& model, int layer, const picture_set& pictures,
+                                    const preprocess& pre, const top_images_options& o) {
     if (o.rows * o.cols < o.k)
         throw error("top_images: a " + std::to_string(o.rows) + "×" + std::to_string(o.cols) + " block cannot show k = " +
                     std::to_string(o.k) + " pictures");
-    if (layer < 0 || layer >= Net::size)
-        throw error("top_images: layer " + std::to_string(layer) + " is outside 0.." + std::to_string(Net::size - 1));
-    const layer_row row = model.layer_table()[std::size_t(layer)];
-    const int C = int(row.output[0]), H = row.output.size() == 3 ? int(row.output[1]) : 1,
-              W = row.output.size() == 3 ? int(row.output[2]) : 1;
-    const std::size_t map_size = std::size_t(C) * H * W;
-    model.eval();
-    top_k_tracker top(o.channels, o.k, C, H, W, row.field, In::height, In::width, row.name);
-
-    Tensor<In, T> x;
-    for (std::int64_t first = 0; first < pictures.size(); first += o.batch) {
-        const int n = int(std::min<std::int64_t>(o.batch, pictures.size() - first));
-        load_batch(pictures, first, n, pre, x);
-        model.forward(x);
-        top.add(model.output_data(layer), n, first);
-    }
-
+    if (pictures.size() == 0) throw error("top_images: the data set is empty");
+    if (layer < 0 || std::size_t(layer) >= model.layers().size())
+        throw error("top_images: layer " + std::to_string(layer) + " is outside 0.." +
+                    std::to_string(model.layers().size() - 1));
+    const auto trackers = stream_top_activations(model, {layer}, {o.channels}, o.k, pictures, pre, o.batch);
     top_images_result r;
-    r.entries = top.entries();
-    r.channels = top.channels();
-    Deconvnet<M> deconv(model);
+    r.entries = trackers[0].entries();
+    r.channels = trackers[0].channels();
     for (int c : r.channels) {
         std::vector<top_entry> mine;
         for (const auto& e : r.entries)
             if (e.channel == c) mine.push_back(e);
-        // The k best are scattered over the data set: read them one by one into one batch.
-        const int k = int(mine.size());
-        x.resize(k);
-        std::vector<image> seen(mine.size()), one_seen;
-        Tensor<In, T> one;
-        for (int n = 0; n < k; ++n) {
-            load_batch(pictures, mine[std::size_t(n)].image, 1, pre, one, &one_seen);
-            std::copy_n(one.sample(0), In::size, x.sample(n));
-            seen[std::size_t(n)] = std::move(one_seen[0]);
-        }
-        model.forward(x);
-        // Each picture keeps its own strongest activation, at the trace's value.
-        std::vector<T> signal(std::size_t(k) * map_size, T(0));
-        const T* a = model.output_data(layer);
-        for (int n = 0; n < k; ++n) {
-            const std::size_t at = std::size_t(n) * map_size + (std::size_t(c) * H + mine[std::size_t(n)].y) * W + mine[std::size_t(n)].x;
-            signal[at] = a[at];
-        }
-        const auto projected = deconv.project(layer, signal.data(), o.projection);
-        std::vector<std::vector<float>> tiles;
-        for (int n = 0; n < k; ++n) tiles.emplace_back(projected.sample(n), projected.sample(n) + In::size);
-        r.blocks.push_back(top_images_block(tiles, seen, mine, row.field, o));
+        r.blocks.push_back(channel_block(model, layer, mine, pictures, pre, o));
     }
     return r;
 }

@@ -26,6 +26,10 @@ namespace convis {
 /// `bytes` in base64 (RFC 4648 §4: the standard alphabet, '=' padding, no line breaks).
 std::string base64(std::span<const std::uint8_t> bytes);
 
+/// A whole HTML page around `body` (markup, trusted): the report's style plus `extra_style`, and
+/// its image-counting script (see above). The atlas's pages (analysis/atlas.hpp) are made with it.
+std::string html_document(const std::string& title, const std::string& body, const std::string& extra_style = {});
+
 /// A report built piece by piece, top to bottom, then written as one HTML file. Every string
 /// given is text, HTML-escaped (xml_escape), except the SVG given to figure_svg, which is markup.
 class html_report {
@@ -38,6 +42,10 @@ public:
 
     /// A paragraph of text.
     void paragraph(std::string text);
+
+    /// A paragraph of text ending in a hyperlink to `href` (a relative path or URL; nothing is
+    /// loaded from it) shown as `link_text`.
+    void paragraph_with_link(std::string text, std::string href, std::string link_text);
 
     /// A picture as an embedded PNG with `caption` under it (also its alt text; "figure N" when
     /// the caption is empty). It is shown `display_width` CSS pixels wide (aspect ratio kept,
@@ -135,6 +143,10 @@ inline std::string base64(std::span<const std::uint8_t> bytes) {
 
 inline html_report::html_report(std::string title) : title_(std::move(title)) {}
 
+inline void html_report::paragraph_with_link(std::string text, std::string href, std::string link_text) {
+    body_ += "<p>" + xml_escape(text) + "<a href=\"" + xml_escape(href) + "\">" + xml_escape(link_text) + "</a></p>\n";
+}
+
 inline void html_report::heading(std::string text) { body_ += "<h2>" + xml_escape(text) + "</h2>\n"; }
 
 inline void html_report::paragraph(std::string text) {
@@ -188,15 +200,16 @@ inline void html_report::table(std::vector<std::string> header, std::vector<std:
     body_ += t;
 }
 
-inline std::string html_report::str() const {
+inline std::string html_report::str() const { return html_document(title_, "<h1>" + xml_escape(title_) + "</h1>\n" + body_); }
+
+inline std::string html_document(const std::string& title, const std::string& body, const std::string& extra_style) {
     std::string doc;
-    doc.reserve(body_.size() + 2048);
+    doc.reserve(body.size() + 2048);
     doc += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
     doc += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
-    doc += "<title>" + xml_escape(title_) + "</title>\n";
-    doc += std::string("<style>\n") + html_detail::style + "</style>\n</head>\n<body>\n";
-    doc += "<h1>" + xml_escape(title_) + "</h1>\n";
-    doc += body_;
+    doc += "<title>" + xml_escape(title) + "</title>\n";
+    doc += std::string("<style>\n") + html_detail::style + extra_style + "</style>\n</head>\n<body>\n";
+    doc += body;
     doc += std::string("<script>\n") + html_detail::script + "</script>\n</body>\n</html>\n";
     return doc;
 }

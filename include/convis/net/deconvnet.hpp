@@ -45,6 +45,16 @@ inline rectify_mode parse_rectify_mode(std::string_view name) {
     throw error("rectify mode '" + std::string(name) + "': expected deconvnet, guided or gradient");
 }
 
+/// The name parse_rectify_mode reads.
+inline std::string_view rectify_mode_name(rectify_mode mode) {
+    switch (mode) {
+        case rectify_mode::deconvnet: return "deconvnet";
+        case rectify_mode::guided: return "guided";
+        case rectify_mode::gradient: return "gradient";
+    }
+    return "?";
+}
+
 struct projection_options {
     rectify_mode mode = rectify_mode::deconvnet;
     /// Pass LRN by its true backward (true) or skip it (false). Unset: skip in deconvnet mode,

@@ -66,7 +66,7 @@ public:
 
     top_images_result top_images(int layer, const picture_set& pictures, const preprocess& pre,
                                  const top_images_options& options) override {
-        return convis::top_images(*model_, layer, pictures, pre, options);
+        return convis::top_images(static_cast<runtime_model<float>&>(*this), layer, pictures, pre, options);
     }
     evolution_result evolution(const std::vector<std::string>& snapshots, const picture_set& pictures,
                                const preprocess& pre, const evolution_options& options) override {
