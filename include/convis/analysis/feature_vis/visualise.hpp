@@ -240,7 +240,7 @@ feature_vis_result<T> visualise_features(runtime_model<T>& model, int layer, con
     projection_options gradient;
     gradient.mode = rectify_mode::gradient;
     gradient.threads = convis::threads();  // the objectives' signals are dense
-    const int threads = convis::threads();
+    [[maybe_unused]] const int threads = convis::threads();  // unused without OpenMP
 
     for (int first = 0; first < N; first += o.batch) {
         const int n = std::min(o.batch, N - first);
