@@ -477,7 +477,8 @@ TEST_CASE("feature visualisation runs unchanged on the GPU: ZFNet28's conv5, pix
     Model<Small, gpu> g;
     init_kaiming(c, 7);
     init_kaiming(g, 7);
-    runtime_view vc(c), vg(g);
+    runtime_view vc(c);
+    runtime_view vg(g);
     const int conv5 = vc.find("conv5");
     for (const auto param : {image_parametrisation::pixel, image_parametrisation::fourier}) {
         CAPTURE(parametrisation_name(param));
@@ -506,7 +507,8 @@ TEST_CASE("the first pass of top_images over two layers at once on the GPU match
     const auto v = random_values(std::size_t(20) * 784);
     for (const float x : v) set.pixels.push_back(std::uint8_t(std::clamp(128 + 100 * x, 0.f, 255.f)));
     const picture_set pictures = picture_set::from(set, "random");
-    runtime_view vc(c), vg(g);
+    runtime_view vc(c);
+    runtime_view vg(g);
     const std::vector<int> layers{vc.find("conv2"), vc.find("conv5")};
     const auto tc = stream_top_activations(vc, layers, {{0, 3}, {5}}, 4, pictures, {}, 7);
     const auto tg = stream_top_activations(vg, layers, {{0, 3}, {5}}, 4, pictures, {}, 7);
