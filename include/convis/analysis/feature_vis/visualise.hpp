@@ -20,7 +20,7 @@
 //   5. the gradient: the objective's constant signal at the layer projected to x by the deconvnet
 //      in gradient mode (the exact backward), then back through 3, 2 and 1 by their adjoints
 //   6. one Adam step on p
-// The network runs in evaluation mode. Every picture is independent of the others in its batch
+// The model is put in evaluation mode (and left there). Every picture is independent of the others in its batch
 // (evaluation mode, and Adam is element-wise), so a result does not depend on the batch size.
 //
 // Seeded and deterministic: picture n starts from counter_random's stream(seed, key), key the
@@ -55,7 +55,7 @@ struct feature_vis_options {
     double init_sd = 0.01;     ///< the parameters' initial standard deviation
     adam_options adam{0.05};   ///< lucent's learning rate
     bool transforms = true;    ///< transformation robustness
-    int jitter = -1;           ///< ± whole pixels of random translation; −1: round(height / 16)
+    int jitter = -1;           ///< ± whole pixels of random translation; −1: round(input height / 16)
     double scale_min = 0.9, scale_max = 1.1;  ///< the random zoom's range
     double rotate = 10;        ///< ± degrees of random rotation
     double l2 = 0;             ///< weight of mean((u − ½)²)
@@ -85,7 +85,8 @@ template <class T>
 feature_vis_result<T> visualise_features(runtime_model<T>& model, int layer, const std::vector<objective>& objectives,
                                          const preprocess& pre = {}, const feature_vis_options& o = {});
 
-/// Step t's random transformation (exposed for tests and for the golden fixture's script).
+/// Step t's random transformation for an input of `height` rows (exposed for tests and for the
+/// golden fixture's script).
 affine_map robustness_transform(const feature_vis_options& o, int height, int step);
 
 /// How specific the pictures are: the mean response of each objective's channel to every picture
