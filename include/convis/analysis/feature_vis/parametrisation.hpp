@@ -12,9 +12,10 @@
 // column scaled to norm 1) for 3-channel pictures when asked; the identity otherwise. The
 // parameters start as N(0, sd²), from counter_random: a grey picture with faint noise.
 //
-// The 2-D inverse FFT is two real matrix products per channel (the DFT matrices are built once):
-// its gradient is the transposed products, exactly the adjoint PyTorch's autograd gives, and at
-// these sizes (≤ 224²) it costs a small part of the network's own pass.
+// The 2-D inverse FFT is real matrix products per channel (the DFT matrices are built once): its
+// gradient is the transposed products, exactly the adjoint PyTorch's autograd gives. At 28² that
+// is nothing; at 224² it is about an eighth of a ZFNet step (bench/RESULTS.md, issue 20), where an
+// FFT and its adjoint would cost a fraction of it.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
