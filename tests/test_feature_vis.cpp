@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <convis/analysis/feature_vis.hpp>
@@ -294,6 +295,17 @@ TEST_CASE("a channel visualised alone equals the same channel within every_chann
         wins += best;
     }
     CHECK(own.fraction == doctest::Approx(wins / 10.0));
+    // Off the diagonal, by hand: response[i·N + j] is logit j of picture i (a transposed matrix fails).
+    for (const auto [i, j] : {std::pair{2, 5}, std::pair{7, 0}}) {
+        CAPTURE(i);
+        CAPTURE(j);
+        std::vector<double> x(every.pictures.begin() + std::ptrdiff_t(i * S), every.pictures.begin() + std::ptrdiff_t((i + 1) * S));
+        for (double& v : x) v = (v - double(pre.mean[0])) / double(pre.std[0]);
+        view.forward(x.data(), 1);
+        const double logit = view.output(fc8)[j];
+        CHECK(std::abs(own.response[std::size_t(i) * 10 + std::size_t(j)] - logit) <= 1e-6 * (1 + std::abs(logit)));
+        CHECK(std::abs(own.response[std::size_t(j) * 10 + std::size_t(i)] - logit) > 1e-9);  // not symmetric by accident
+    }
     CHECK_THROWS_WITH_AS(own_channel_response(view, every, pre, 0), doctest::Contains("batch must be ≥ 1"), error);
     feature_vis_result<double> along = every;
     along.objectives = {objective::along(std::vector<double>(10, 1.0))};
@@ -410,6 +422,21 @@ TEST_CASE("feature visualisation's errors name the problem") {
     bad.rotate = 200;
     CHECK_THROWS_WITH_AS(visualise_features(view, conv3, {objective::of_channel(0)}, pre, bad),
                          doctest::Contains("rotate must be in 0..180"), error);
+    bad = o;
+    bad.tv = INFINITY;
+    CHECK_THROWS_WITH_AS(visualise_features(view, conv3, {objective::of_channel(0)}, pre, bad),
+                         doctest::Contains("l2 and tv weights must be finite"), error);
+    bad = o;
+    bad.adam.lr = INFINITY;
+    CHECK_THROWS_WITH_AS(visualise_features(view, conv3, {objective::of_channel(0)}, pre, bad),
+                         doctest::Contains("finite lr > 0"), error);
+    bad = o;
+    bad.jitter = 2'000'000'000;  // no overflow: every shift is simply far off the picture
+    CHECK_NOTHROW(robustness_transform(bad, 28, 0));
+    CHECK(std::isfinite(robustness_transform(bad, 28, 0).by));
+    CHECK(objective::of_unit(3).describe() == "unit 3 at (centre)");
+    CHECK(objective::of_unit(3, -1, 4).describe() == "unit 3 at (centre, 4)");
+    CHECK(objective::of_unit(3, 2, -1).describe() == "unit 3 at (2, centre)");
     const preprocess two_means{{0.5f, 0.5f}, {}};
     CHECK_THROWS_WITH_AS(visualise_features(view, conv3, {objective::of_channel(0)}, two_means, o),
                          doctest::Contains("mean has 2 values; expected 1 or 784"), error);

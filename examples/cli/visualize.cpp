@@ -76,15 +76,23 @@ void run_visualize(const visualize_options& o) {
         if (!o.channels.empty()) channels = parse_int_list(o.channels, "--channels", 0, "non-negative integers separated by commas");
         else
             for (int c = 0; c < layer_channels; ++c) channels.push_back(c);
+        for (std::size_t i = 0; i < channels.size(); ++i)
+            for (std::size_t j = 0; j < i; ++j)
+                if (channels[i] == channels[j])
+                    throw convis::error("--channels: channel " + std::to_string(channels[i]) +
+                                        " is named twice; each channel gets one picture");
         for (const int c : channels)
             objectives.push_back(o.objective == "unit" ? convis::objective::of_unit(c) : convis::objective::of_channel(c));
     }
     const convis::feature_vis_options settings = o.vis.settings(dims.height);
-    const auto r = convis::visualise_features(*model, layer, objectives, pre, settings);
-
+    // Every check before the folder is made: a failed run leaves nothing behind.
+    convis::check_options(settings);
+    for (const auto& ob : objectives) convis::check_objective(ob, row);
     std::error_code ec;
     fs::create_directories(o.out, ec);
     if (ec || !fs::is_directory(o.out)) throw convis::error(o.out + ": cannot create the output folder");
+    const auto r = convis::visualise_features(*model, layer, objectives, pre, settings);
+
     const fs::path dir(o.out);
     const std::string name = model->name(layer);
     const int n = int(r.count());

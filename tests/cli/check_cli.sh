@@ -498,6 +498,11 @@ expect_fail 1 "visualize: bad --scale" '--scale' 'MIN,MAX' -- visualize --model 
     --weights trained/model.safetensors --layer conv5 --scale 1.1 --out t_bad
 expect_fail 2 "visualize: --channels with --all" '--all' -- visualize --model zfnet28 --classes 10 \
     --weights trained/model.safetensors --layer conv5 --channels 1 --all --out t_bad
+expect_fail 1 "visualize: a channel named twice" 'channel 3 is named twice' -- visualize --model zfnet28 --classes 10 \
+    --weights trained/model.safetensors --layer conv5 --channels 3,1,3 --steps 2 --out t_bad
+expect_fail 1 "visualize: --out is a file" 'cannot create the output folder' -- visualize \
+    --model zfnet28 --classes 10 --weights trained/model.safetensors --layer conv5 --steps 2 \
+    --out trained/model.safetensors
 run atlas --model zfnet28 --classes 10 --weights trained/model.safetensors --data $test_images --layers conv1,conv2 \
     --max-channels 3 --steps 8 --k 4 --out run/atlas
 if [[ $rc -eq 0 && -s run/atlas/index.html && -s run/atlas/conv1.html && -s run/atlas/conv2_c2.html ]] &&
@@ -514,6 +519,19 @@ expect_fail 1 "atlas: missing data" 'nowhere.idx' -- atlas --model zfnet28 --cla
     --weights trained/model.safetensors --data nowhere.idx --out t_bad
 expect_fail 1 "atlas: unknown layer" 'nolayer' -- atlas --model zfnet28 --classes 10 \
     --weights trained/model.safetensors --data $test_images --layers conv1,nolayer --out t_bad
+expect_fail 1 "atlas: a layer named twice" 'conv2 is named twice' -- atlas --model zfnet28 --classes 10 \
+    --weights trained/model.safetensors --data $test_images --layers conv2,conv1,conv2 --out t_bad
+# conv3 does not feed conv5 (conv4 is between), though conv5's weights read as many channels as conv3 has.
+run atlas --model zfnet28 --classes 10 --weights trained/model.safetensors --data $test_images --layers conv3,conv4 \
+    --max-channels 2 --steps 2 --k 1 --out run_gap/atlas_adjacent
+run atlas --model zfnet28 --classes 10 --weights trained/model.safetensors --data $test_images --layers conv3,conv5 \
+    --max-channels 2 --steps 2 --k 1 --out run_gap/atlas
+if [[ $rc -eq 0 && -s run_gap/atlas/conv5_c0.html ]] && grep -q 'href="conv3_c' run_gap/atlas_adjacent/conv4_c0.html &&
+    ! grep -q 'href="conv3_c' run_gap/atlas/conv5_c0.html && ! grep -q 'href="conv5_c' run_gap/atlas/conv3_c0.html; then
+    pass "atlas links only layers that feed one another"
+else
+    fail "atlas with a gap: exit $rc, $(cat out.txt err.txt)"
+fi
 run report --run run --out run/report.html
 if [[ $rc -eq 0 ]] && [[ $(grep -o 'data:image/png;base64' run/report.html | wc -l) -ge 10 ]] &&
     grep -q '<svg' run/report.html && ! grep -q 'src="http' run/report.html; then

@@ -16,9 +16,10 @@ trap 'rm -rf "$work"' EXIT
 source "$(dirname "$0")/chromium.sh"
 find_browser
 
-# check_page <page> <targets file>: prints what is wrong with the page; appends the pages it links to.
+# check_page <page> <targets file> <site folder>: prints what is wrong with the page; appends the
+# pages it links to.
 check_page() {
-    local page=$1 dir ref target
+    local page=$1 site=$3 dir ref target resolved
     dir=$(dirname "$page")
     open_page "$page" "$work/page.dom" "$work/page.log" || { echo "chromium failed: $(tail -2 "$work/page.log")"; return; }
     verdict "$work/page.dom" "$work/page.log"
@@ -29,8 +30,11 @@ check_page() {
             *)
                 target=${ref%%#*}
                 [[ -n $target ]] || continue
-                if [[ -f $dir/$target ]]; then
-                    [[ $target == *.html ]] && realpath -- "$dir/$target" >>"$2"
+                resolved=$(realpath -m -- "$dir/$target")
+                if [[ $resolved != "$site"/* ]]; then
+                    echo "points outside the site: $ref"
+                elif [[ -f $resolved ]]; then
+                    [[ $target == *.html ]] && echo "$resolved" >>"$2"
                 else
                     echo "broken link: $ref"
                 fi
@@ -39,19 +43,17 @@ check_page() {
     done < <(grep -o ' \(href\|src\)="[^"]*"' "$work/page.dom" | sed 's/^ [a-z]*="\(.*\)"$/\1/')
 }
 
-# check_site <folder>: prints "<page>: <problem>" lines; returns the number of pages in $pages.
+# check_site <folder>: prints "<page>: <problem>" lines.
 check_site() {
     local site page problem
     site=$(realpath -- "$1")
     : >"$work/targets"
-    pages=0
     [[ -s $site/index.html ]] || echo "$site: no index.html"
     for page in "$site"/*.html; do
         [[ -e $page ]] || continue
-        pages=$((pages + 1))
         while read -r problem; do
             [[ -n $problem ]] && echo "$(basename "$page"): $problem"
-        done < <(check_page "$page" "$work/targets")
+        done < <(check_page "$page" "$work/targets" "$site")
     done
     for page in "$site"/*.html; do
         [[ -e $page && $(basename "$page") != index.html ]] || continue
@@ -64,15 +66,18 @@ check_site() {
 mkdir -p "$work/broken"
 cat >"$work/broken/index.html" <<'HTML'
 <!doctype html><html><body><img src="missing.png"><a href="gone.html">gone</a><a href="https://example.org/">out</a>
+<a href="../outside.html">up</a>
 <script>console.error("deliberate");
 addEventListener('load', () => { const i = [...document.images];
   document.body.dataset.imagesLoaded = i.filter(x => x.complete && x.naturalWidth > 0).length + '/' + i.length; });
 </script></body></html>
 HTML
 cp "$work/broken/index.html" "$work/broken/orphan.html"
+touch "$work/outside.html"  # exists, but is not part of the site
 problems=$(check_site "$work/broken")
 for expected in "only 0/1 pictures loaded" deliberate "broken link: gone.html" "broken link: missing.png" \
-    "points outside the site: https://example.org/" "orphan.html: no page links to it"; do
+    "points outside the site: https://example.org/" \
+    "points outside the site: ../outside.html" "orphan.html: no page links to it"; do
     if [[ $problems != *"$expected"* ]]; then
         echo "FAIL: the check does not catch '$expected' (it said: ${problems:-nothing})" >&2
         exit 1

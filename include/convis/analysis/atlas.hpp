@@ -96,6 +96,17 @@ inline const parameter_ref<float>* weight_of(const std::vector<parameter_ref<flo
     return nullptr;
 }
 
+// Whether layer `to`'s weights read layer `from`'s channels: `from` comes first and no layer
+// between them mixes channels (a pooling, ReLU or normalisation keeps them apart and in order).
+inline bool directly_feeds(const std::vector<layer_row>& table, int from, int to) {
+    if (from >= to) return false;
+    for (int k = from + 1; k < to; ++k) {
+        const std::string_view kind = table[std::size_t(k)].kind;
+        if (kind == "Conv2d" || kind == "Linear" || kind == "Residual") return false;
+    }
+    return true;
+}
+
 inline fan fan_of(const parameter_ref<float>& w) {
     fan f;
     f.outputs = int(w.shape[0]);
@@ -172,9 +183,14 @@ inline atlas_summary write_atlas(runtime_model<float>& model, const picture_set&
     for (const int l : layers)
         if (l < 0 || std::size_t(l) >= table.size())
             throw error("atlas: layer " + std::to_string(l) + " is outside 0.." + std::to_string(table.size() - 1));
+    for (std::size_t i = 0; i < layers.size(); ++i)
+        for (std::size_t j = 0; j < i; ++j)
+            if (layers[i] == layers[j])
+                throw error("atlas: layer " + table[std::size_t(layers[i])].name + " is named twice; each layer gets one page");
     if (o.max_channels < 0) throw error("atlas: max_channels must be ≥ 0, got " + std::to_string(o.max_channels));
     if (o.k < 1) throw error("atlas: k must be ≥ 1, got " + std::to_string(o.k));
     if (o.neighbours < 0) throw error("atlas: neighbours must be ≥ 0, got " + std::to_string(o.neighbours));
+    check_options(o.visualisation);  // before the pass over the data, not after it
 
     std::error_code ec;
     fs::create_directories(fs::path(dir) / "img", ec);
@@ -190,10 +206,24 @@ inline atlas_summary write_atlas(runtime_model<float>& model, const picture_set&
         shown[i] = o.max_channels > 0 ? std::min(c, o.max_channels) : c;
         channels[i].resize(std::size_t(shown[i]));
         std::iota(channels[i].begin(), channels[i].end(), 0);
-        std::string s = slug(table[std::size_t(layers[i])].name);
-        for (std::size_t j = 0; j < i; ++j)
-            if (slugs[j] == s) s += "_" + std::to_string(layers[i]);
-        slugs[i] = s;
+        slugs[i] = slug(table[std::size_t(layers[i])].name);
+    }
+    // Page names must not collide: with the index, with another layer's page, or with a channel
+    // page in either direction ("conv1_c0" is also conv1's channel 0).
+    const auto channel_page_of = [](const std::string& name, const std::string& layer_slug) {
+        const std::string prefix = layer_slug + "_c";
+        return name.size() > prefix.size() && name.compare(0, prefix.size(), prefix) == 0 &&
+               name.find_first_not_of("0123456789", prefix.size()) == std::string::npos;
+    };
+    const auto taken = [&](const std::string& s, std::size_t self) {
+        if (s == "index") return true;
+        for (std::size_t j = 0; j < L; ++j)
+            if (j != self && (slugs[j] == s || channel_page_of(s, slugs[j]) || channel_page_of(slugs[j], s))) return true;
+        return false;
+    };
+    for (std::size_t i = 0; i < L; ++i) {
+        const std::string base = slugs[i];
+        for (int n = 1; taken(slugs[i], i); ++n) slugs[i] = base + "_" + std::to_string(layers[i]) + (n > 1 ? "_" + std::to_string(n) : "");
     }
     const auto page = [&](std::size_t li, int c) { return slugs[li] + "_c" + std::to_string(c) + ".html"; };
     const auto vis_png = [&](std::size_t li, int c) { return "img/" + slugs[li] + "_c" + std::to_string(c) + "_vis.png"; };
@@ -209,7 +239,8 @@ inline atlas_summary write_atlas(runtime_model<float>& model, const picture_set&
         const parameter_ref<float>* w = weight_of(params, table[std::size_t(layers[i])].name);
         if (!w) continue;
         fans[i] = fan_of(*w);
-        linked[i] = i > 0 && fans[i].inputs == int(table[std::size_t(layers[i - 1])].output[0]);
+        linked[i] = i > 0 && directly_feeds(table, layers[i - 1], layers[i]) &&
+                    fans[i].inputs == int(table[std::size_t(layers[i - 1])].output[0]);
     }
     // The first layer's weights are shown when the first layer with pages is the first convolution.
     const auto first_conv = std::find_if(table.begin(), table.end(), [](const layer_row& r) { return r.kind == "Conv2d"; });

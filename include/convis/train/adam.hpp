@@ -42,8 +42,9 @@ private:
 
 template <class T>
 adam<T>::adam(std::size_t size, const adam_options& o) : o_(o), m_(size, T(0)), v_(size, T(0)) {
-    if (!(o.lr > 0) || !(o.beta1 >= 0 && o.beta1 < 1) || !(o.beta2 >= 0 && o.beta2 < 1) || !(o.eps >= 0))
-        throw error("adam: expected lr > 0, 0 ≤ beta1, beta2 < 1 and eps ≥ 0; got lr " + std::to_string(o.lr) +
+    if (!(o.lr > 0 && std::isfinite(o.lr)) || !(o.beta1 >= 0 && o.beta1 < 1) || !(o.beta2 >= 0 && o.beta2 < 1) ||
+        !(o.eps >= 0 && std::isfinite(o.eps)))
+        throw error("adam: expected a finite lr > 0, 0 ≤ beta1, beta2 < 1 and a finite eps ≥ 0; got lr " + std::to_string(o.lr) +
                     ", betas " + std::to_string(o.beta1) + ", " + std::to_string(o.beta2) + ", eps " +
                     std::to_string(o.eps));
 }

@@ -69,8 +69,9 @@ inline std::string objective::describe() const {
     switch (kind) {
         case objective_kind::channel: return "channel " + std::to_string(channel);
         case objective_kind::unit:
-            return "unit " + std::to_string(channel) + " at (" + (y < 0 ? std::string("centre") : std::to_string(y)) +
-                   (y < 0 ? "" : ", " + std::to_string(x)) + ")";
+            if (y < 0 && x < 0) return "unit " + std::to_string(channel) + " at (centre)";
+            return "unit " + std::to_string(channel) + " at (" + (y < 0 ? std::string("centre") : std::to_string(y)) + ", " +
+                   (x < 0 ? std::string("centre") : std::to_string(x)) + ")";
         case objective_kind::direction: return "direction of " + std::to_string(direction.size()) + " weights";
     }
     return "?";

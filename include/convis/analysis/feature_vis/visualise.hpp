@@ -85,6 +85,10 @@ template <class T>
 feature_vis_result<T> visualise_features(runtime_model<T>& model, int layer, const std::vector<objective>& objectives,
                                          const preprocess& pre = {}, const feature_vis_options& o = {});
 
+/// Throws a convis::error naming the first option out of range (visualise_features calls it;
+/// call it first to fail before other work).
+void check_options(const feature_vis_options& o);
+
 /// Step t's random transformation for an input of `height` rows (exposed for tests and for the
 /// golden fixture's script).
 affine_map robustness_transform(const feature_vis_options& o, int height, int step);
@@ -169,7 +173,9 @@ inline std::uint64_t init_key(const objective& ob, std::size_t n) {
     return ob.kind == objective_kind::direction ? (std::uint64_t(1) << 62) + n : std::uint64_t(ob.channel);
 }
 
-inline void check(const feature_vis_options& o) {
+}  // namespace feature_vis_detail
+
+inline void check_options(const feature_vis_options& o) {
     const auto bad = [](const std::string& what) { throw error("feature visualisation: " + what); };
     if (o.steps < 0) bad("steps must be ≥ 0, got " + std::to_string(o.steps));
     if (o.batch < 1) bad("batch must be ≥ 1, got " + std::to_string(o.batch));
@@ -178,19 +184,20 @@ inline void check(const feature_vis_options& o) {
         bad("the scale range must satisfy 0 < min ≤ max, got [" + std::to_string(o.scale_min) + ", " +
             std::to_string(o.scale_max) + "]");
     if (!(o.rotate >= 0 && o.rotate <= 180)) bad("rotate must be in 0..180 degrees, got " + std::to_string(o.rotate));
-    if (!(o.l2 >= 0) || !(o.tv >= 0)) bad("the l2 and tv weights must be ≥ 0");
+    if (!(o.l2 >= 0 && std::isfinite(o.l2)) || !(o.tv >= 0 && std::isfinite(o.tv)))
+        bad("the l2 and tv weights must be finite and ≥ 0, got " + std::to_string(o.l2) + " and " + std::to_string(o.tv));
     if (!(o.init_sd >= 0 && std::isfinite(o.init_sd))) bad("init_sd must be ≥ 0, got " + std::to_string(o.init_sd));
+    (void)adam<double>(0, o.adam);  // its own checks, before any work
 }
-
-}  // namespace feature_vis_detail
 
 inline affine_map robustness_transform(const feature_vis_options& o, int height, int step) {
     if (!o.transforms) return {};
     const std::uint64_t st = counter_random::stream(o.seed, (std::uint64_t(1) << 63) + std::uint64_t(step));
     const int j = o.jitter >= 0 ? o.jitter : int(std::lround(height / 16.0));
     affine_map shift;
-    shift.by = -(std::floor(counter_random::uniform(st, 0) * (2 * j + 1)) - j);
-    shift.bx = -(std::floor(counter_random::uniform(st, 1) * (2 * j + 1)) - j);
+    const double span = 2.0 * j + 1;  // in double: no overflow for any int jitter
+    shift.by = -(std::floor(counter_random::uniform(st, 0) * span) - j);
+    shift.bx = -(std::floor(counter_random::uniform(st, 1) * span) - j);
     const double s = o.scale_min + (o.scale_max - o.scale_min) * counter_random::uniform(st, 2);
     const double a = o.rotate * (2 * counter_random::uniform(st, 3) - 1);
     return affine_map::of(transform_kind::rotate, a).after(affine_map::of(transform_kind::scale, s).after(shift));
@@ -212,7 +219,7 @@ image feature_vis_result<T>::picture(std::size_t n) const {
 template <class T>
 feature_vis_result<T> visualise_features(runtime_model<T>& model, int layer, const std::vector<objective>& objectives,
                                          const preprocess& pre, const feature_vis_options& o) {
-    feature_vis_detail::check(o);
+    check_options(o);
     const auto& table = model.layers();
     if (layer < 0 || std::size_t(layer) >= table.size())
         throw error("feature visualisation: layer " + std::to_string(layer) + " is outside 0.." +
@@ -301,7 +308,9 @@ template <class T>
 own_channel_result own_channel_response(runtime_model<T>& model, const feature_vis_result<T>& r, const preprocess& pre,
                                         int batch) {
     if (batch < 1) throw error("own_channel_response: batch must be ≥ 1, got " + std::to_string(batch));
-    const layer_row& row = model.layers().at(std::size_t(r.layer));
+    if (r.layer < 0 || std::size_t(r.layer) >= model.layers().size())
+        throw error("own_channel_response: the result's layer " + std::to_string(r.layer) + " is not a layer of this model");
+    const layer_row& row = model.layers()[std::size_t(r.layer)];
     own_channel_result o;
     for (const auto& ob : r.objectives) {
         if (ob.kind != objective_kind::channel)
