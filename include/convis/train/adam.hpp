@@ -19,6 +19,9 @@ struct adam_options {
     double lr = 1e-3;
     double beta1 = 0.9, beta2 = 0.999;
     double eps = 1e-8;
+
+    /// Throws a convis::error unless lr > 0, 0 ≤ β₁, β₂ < 1 and eps ≥ 0, all finite.
+    void check() const;
 };
 
 template <class T>
@@ -40,13 +43,18 @@ private:
 
 // ---- details ------------------------------------------------------------------------------------
 
+inline void adam_options::check() const {
+    if (!(lr > 0 && std::isfinite(lr)) || !(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) ||
+        !(eps >= 0 && std::isfinite(eps)))
+        throw error("adam: expected a finite lr > 0, 0 ≤ beta1, beta2 < 1 and a finite eps ≥ 0; got lr " + std::to_string(lr) +
+                    ", betas " + std::to_string(beta1) + ", " + std::to_string(beta2) + ", eps " + std::to_string(eps));
+}
+
 template <class T>
-adam<T>::adam(std::size_t size, const adam_options& o) : o_(o), m_(size, T(0)), v_(size, T(0)) {
-    if (!(o.lr > 0 && std::isfinite(o.lr)) || !(o.beta1 >= 0 && o.beta1 < 1) || !(o.beta2 >= 0 && o.beta2 < 1) ||
-        !(o.eps >= 0 && std::isfinite(o.eps)))
-        throw error("adam: expected a finite lr > 0, 0 ≤ beta1, beta2 < 1 and a finite eps ≥ 0; got lr " + std::to_string(o.lr) +
-                    ", betas " + std::to_string(o.beta1) + ", " + std::to_string(o.beta2) + ", eps " +
-                    std::to_string(o.eps));
+adam<T>::adam(std::size_t size, const adam_options& o) : o_(o) {
+    o.check();  // before the moments are allocated
+    m_.assign(size, T(0));
+    v_.assign(size, T(0));
 }
 
 template <class T>

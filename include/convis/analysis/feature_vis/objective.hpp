@@ -68,10 +68,10 @@ inline int centre(int y, int extent) { return y >= 0 ? y : (extent - 1) / 2; }
 inline std::string objective::describe() const {
     switch (kind) {
         case objective_kind::channel: return "channel " + std::to_string(channel);
-        case objective_kind::unit:
-            if (y < 0 && x < 0) return "unit " + std::to_string(channel) + " at (centre)";
-            return "unit " + std::to_string(channel) + " at (" + (y < 0 ? std::string("centre") : std::to_string(y)) + ", " +
-                   (x < 0 ? std::string("centre") : std::to_string(x)) + ")";
+        case objective_kind::unit: {
+            const auto at = [](int v) { return v < 0 ? std::string("centre") : std::to_string(v); };
+            return "unit " + std::to_string(channel) + " at (" + (y < 0 && x < 0 ? "centre" : at(y) + ", " + at(x)) + ")";
+        }
         case objective_kind::direction: return "direction of " + std::to_string(direction.size()) + " weights";
     }
     return "?";

@@ -187,7 +187,7 @@ inline void check_options(const feature_vis_options& o) {
     if (!(o.l2 >= 0 && std::isfinite(o.l2)) || !(o.tv >= 0 && std::isfinite(o.tv)))
         bad("the l2 and tv weights must be finite and ≥ 0, got " + std::to_string(o.l2) + " and " + std::to_string(o.tv));
     if (!(o.init_sd >= 0 && std::isfinite(o.init_sd))) bad("init_sd must be ≥ 0, got " + std::to_string(o.init_sd));
-    (void)adam<double>(0, o.adam);  // its own checks, before any work
+    o.adam.check();
 }
 
 inline affine_map robustness_transform(const feature_vis_options& o, int height, int step) {
